@@ -51,11 +51,15 @@ mkd_build() {
                 || { tail -n 40 "$dir.make.log"; die "build failed (log: $dir.make.log)"; }
 }
 
+cat_trs() {
+        find "$1" -name '*.trs' -exec cat {} + 2>/dev/null || true
+}
+
 # Counts the automake test results (.trs files) under DIR into
 # MKD_PASS/MKD_FAIL/MKD_SKIP.
 mkd_count_results() {
         local dir="$1"
-        MKD_PASS=$(grep -rh '^:test-result: PASS' --include='*.trs' "$dir" 2>/dev/null | wc -l)
-        MKD_FAIL=$(grep -rhE '^:test-result: (FAIL|ERROR|XPASS)' --include='*.trs' "$dir" 2>/dev/null | wc -l)
-        MKD_SKIP=$(grep -rh '^:test-result: SKIP' --include='*.trs' "$dir" 2>/dev/null | wc -l)
+        MKD_PASS=$(cat_trs "$dir" | grep -c '^:test-result: PASS' || true)
+        MKD_FAIL=$(cat_trs "$dir" | grep -cE '^:test-result: (FAIL|ERROR|XPASS)' || true)
+        MKD_SKIP=$(cat_trs "$dir" | grep -c '^:test-result: SKIP' || true)
 }
