@@ -85,6 +85,14 @@ const struct mls_suite *mls_suite_get(uint16_t id);
 /* The supported ids in ascending order; *ret_n gets the count. */
 const uint16_t *mls_suite_ids(size_t *ret_n);
 
+/* Runs every primitive of every suite once on fixed inputs (hash, HMAC,
+ * AEAD seal/open, DeriveKeyPair, DH, keygen, sign, verify) and checks the
+ * results agree. OpenSSL loads its configuration and fetches algorithm
+ * implementations on first use; calling this once before a process enters
+ * its seccomp sandbox keeps that file access out of the sandbox. Returns 0,
+ * or the first error (MLS_E_CRYPTO if a result is inconsistent). */
+MLS_MUST_CHECK int mls_crypto_preload(void);
+
 /* ---- hash, MAC, KDF ---- */
 
 /* out must hold suite->hash_len bytes. */

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * mlskey-bench: subcommands and the timing helpers they share.
+ *
+ * Each subcommand is `int bench_<name>(int argc, char **argv)` in its own
+ * file tools/bench/<name>.c (argv[0] is the subcommand name), declared weak
+ * in tools/mlskey-bench.c: a subcommand whose file is not linked in says
+ * "not built". It returns the process exit status (0 ok, 2 usage error,
+ * 1 failure).
+ *
+ * A benchmark prints figures; it never asserts timings. Report the MEDIAN
+ * of many individually timed repetitions (CLOCK_MONOTONIC), one line per
+ * measurement, e.g. "suite 1 sign: median 0.021 ms (n=2000)".
+ */
+#ifndef MLS_BENCH_H
+#define MLS_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+int bench_crypto(int argc, char **argv);
+int bench_group(int argc, char **argv);
+int bench_dbus(int argc, char **argv);
+
+/* Monotonic time in nanoseconds. */
+static inline uint64_t
+bench_now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline int
+bench_cmp_u64(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* Sorts v[0..n) in place and returns the median in nanoseconds (the mean
+ * of the two middle values for even n). n must be > 0. */
+static inline double
+bench_median_ns(uint64_t *v, size_t n)
+{
+        qsort(v, n, sizeof(*v), bench_cmp_u64);
+        if (n % 2)
+                return (double)v[n / 2];
+        return ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2.0;
+}
+
+/* Parses a positive decimal count; 0 on error. */
+static inline size_t
+bench_parse_count(const char *s)
+{
+        char *end;
+        unsigned long long v;
+
+        if (!s || *s < '0' || *s > '9')
+                return 0;
+        v = strtoull(s, &end, 10);
+        if (*end || v == 0 || v > 100000000ull)
+                return 0;
+        return (size_t)v;
+}
+
+#endif

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * mlskey-bench <subcommand> [options]
+ *
+ * Prints performance figures (medians of many repetitions); it checks
+ * nothing about them. Subcommands live in tools/bench/<name>.c as
+ * `int bench_<name>(int argc, char **argv)` and are weak references here,
+ * so one that is not linked in yet reports "not built".
+ *
+ *   crypto   per cipher suite: sign, verify, HPKE seal/open,
+ *            DeriveKeyPair, 1 KiB AEAD seal
+ *   group    group operations (commit, add, process)
+ *   dbus     round trips through the daemon's D-Bus API
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "tools/bench/bench.h"
+
+#define MLS_BENCH_NCMDS(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef int (*bench_fn)(int argc, char **argv);
+
+#define BENCH_DECLARE(fn) extern __typeof__(fn) fn __attribute__((weak))
+BENCH_DECLARE(bench_crypto);
+BENCH_DECLARE(bench_group);
+BENCH_DECLARE(bench_dbus);
+
+struct bench_cmd {
+        const char *name;
+        bench_fn fn;
+        const char *what;
+};
+
+static void
+usage(FILE *f, const struct bench_cmd *cmds, size_t n)
+{
+        fprintf(f, "usage: mlskey-bench <subcommand> [options]\n"
+                   "       mlskey-bench <subcommand> --help\n\nsubcommands:\n");
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "  %-8s %s%s\n", cmds[i].name, cmds[i].what,
+                        cmds[i].fn ? "" : " (not built)");
+}
+
+int
+main(int argc, char **argv)
+{
+        /* Built at run time: weak symbols are not constant expressions
+         * everywhere. */
+        const struct bench_cmd cmds[] = {
+                { "crypto", bench_crypto, "cipher-suite primitives, HPKE, DeriveKeyPair" },
+                { "group", bench_group, "MLS group operations" },
+                { "dbus", bench_dbus, "daemon round trips over D-Bus" },
+        };
+
+        if (argc < 2) {
+                usage(stderr, cmds, MLS_BENCH_NCMDS(cmds));
+                return 2;
+        }
+        if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+                usage(stdout, cmds, MLS_BENCH_NCMDS(cmds));
+                return 0;
+        }
+        if (sodium_init() < 0) {
+                fprintf(stderr, "mlskey-bench: sodium_init failed\n");
+                return 1;
+        }
+        for (size_t i = 0; i < MLS_BENCH_NCMDS(cmds); i++) {
+                if (strcmp(argv[1], cmds[i].name) != 0)
+                        continue;
+                if (!cmds[i].fn) {
+                        fprintf(stderr, "mlskey-bench: subcommand '%s' not built\n",
+                                cmds[i].name);
+                        return 2;
+                }
+                return cmds[i].fn(argc - 1, argv + 1);
+        }
+        fprintf(stderr, "mlskey-bench: unknown subcommand '%s'\n", argv[1]);
+        usage(stderr, cmds, MLS_BENCH_NCMDS(cmds));
+        return 2;
+}
