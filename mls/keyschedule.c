@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The epoch key schedule (RFC 9420 sections 8, 8.3, 8.5, 8.7, 11, 12.4.3.1). */
+#include "mls/keyschedule.h"
+
+#include <string.h>
+#include <sodium.h>
+
+#include "mls/hpke.h"
+#include "mls/labeled.h"
+
+#define KS_STATE_VERSION 1
+#define KS_ALL_MASK ((uint16_t)((1u << MLS_KS_N_SECRETS) - 1u))
+
+struct mls_epoch_secrets {
+        const struct mls_suite *suite;
+        size_t nh;
+        uint8_t *slab;   /* sodium_malloc: MLS_KS_N_SECRETS slots of nh bytes */
+        uint16_t present; /* bit i: value i is held */
+};
+
+/* DeriveSecret labels of the epoch-derived secrets (RFC 9420 section 8,
+ * table "Epoch-Derived Secrets"), R-8-4 and R-8.7-1. */
+static const struct {
+        enum mls_ks_secret which;
+        const char *label;
+} epoch_labels[] = {
+        { MLS_KS_SENDER_DATA_SECRET, "sender data" },
+        { MLS_KS_ENCRYPTION_SECRET, "encryption" },
+        { MLS_KS_EXPORTER_SECRET, "exporter" },
+        { MLS_KS_EPOCH_AUTHENTICATOR, "authentication" },
+        { MLS_KS_EXTERNAL_SECRET, "external" },
+        { MLS_KS_CONFIRMATION_KEY, "confirm" },
+        { MLS_KS_MEMBERSHIP_KEY, "membership" },
+        { MLS_KS_RESUMPTION_PSK, "resumption" },
+        { MLS_KS_INIT_SECRET, "init" },
+};
+
+static bool
+which_valid(enum mls_ks_secret which)
+{
+        return (unsigned)which < MLS_KS_N_SECRETS;
+}
+
+void
+mls_ks_free(struct mls_epoch_secrets *ks)
+{
+        if (!ks)
+                return;
+        if (ks->slab)
+                sodium_free(ks->slab); /* wipes */
+        free(ks);
+}
+
+void
+mls_ks_freep(struct mls_epoch_secrets **ks)
+{
+        mls_ks_free(*ks);
+        *ks = NULL;
+}
+
+static int
+ks_alloc(const struct mls_suite *s, struct mls_epoch_secrets **ret_ks)
+{
+        _mls_ks_ struct mls_epoch_secrets *ks = NULL;
+
+        ks = calloc(1, sizeof(*ks));
+        if (!ks)
+                return MLS_E_NOMEM;
+        ks->suite = s;
+        ks->nh = s->hash_len;
+        ks->slab = sodium_malloc(MLS_KS_N_SECRETS * ks->nh);
+        if (!ks->slab)
+                return MLS_E_NOMEM;
+        sodium_memzero(ks->slab, MLS_KS_N_SECRETS * ks->nh);
+        *ret_ks = MLS_TAKE(ks);
+        return 0;
+}
+
+static uint8_t *
+ks_slot(const struct mls_epoch_secrets *ks, enum mls_ks_secret which)
+{
+        return ks->slab + (size_t)which * ks->nh;
+}
+
+static void
+ks_put(struct mls_epoch_secrets *ks, enum mls_ks_secret which, const struct mls_secret *v)
+{
+        memcpy(ks_slot(ks, which), v->data, ks->nh);
+        ks->present |= (uint16_t)(1u << which);
+}
+
+/* A secret argument: NULL, or exactly Nh bytes. */
+static bool
+arg_ok(const struct mls_suite *s, const struct mls_secret *v, bool may_be_null)
+{
+        if (!v)
+                return may_be_null;
+        return v->len == s->hash_len && v->data;
+}
+
+/* Every epoch-derived secret from epoch_secret:
+ *   <secret> = DeriveSecret(epoch_secret, <label>)   (R-8-4, R-8.7-1)
+ * The caller wipes epoch_secret right after (R-9.2-2: it is consumed). */
+static int
+ks_derive_from_epoch(struct mls_epoch_secrets *ks, const uint8_t *epoch_secret)
+{
+        for (size_t i = 0; i < MLS_ARRAY_SIZE(epoch_labels); i++) {
+                _mls_secret_ struct mls_secret *v = NULL;
+
+                MLS_TRY(mls_derive_secret(ks->suite, epoch_secret, ks->nh, epoch_labels[i].label,
+                                          &v));
+                ks_put(ks, epoch_labels[i].which, v);
+        }
+        return 0;
+}
+
+/* member_secret = KDF.Extract(salt = joiner_secret, ikm = psk_secret or 0).
+ * (The RFC leaves this value unnamed; we call it the member secret.) */
+static int
+ks_member_secret(const struct mls_suite *s, const uint8_t *joiner, const struct mls_secret *psk,
+                 struct mls_secret **ret_member)
+{
+        uint8_t zero[MLS_MAX_HASH_LEN] = { 0 };
+
+        return mls_crypto_hkdf_extract(s, joiner, s->hash_len, psk ? psk->data : zero,
+                                       s->hash_len, ret_member);
+}
+
+/* From joiner_secret down (R-8-2, R-8-3):
+ *   member  = KDF.Extract(joiner_secret, psk_secret)
+ *   welcome_secret = DeriveSecret(member, "welcome")
+ *   epoch_secret   = ExpandWithLabel(member, "epoch", GroupContext, KDF.Nh)
+ * member and epoch_secret live only in this function (cleanup wipes them). */
+static int
+ks_derive_from_joiner(struct mls_epoch_secrets *ks, const uint8_t *joiner,
+                      const struct mls_secret *psk, const uint8_t *gc, size_t gc_len)
+{
+        _mls_secret_ struct mls_secret *member = NULL, *welcome = NULL, *epoch = NULL;
+
+        MLS_TRY(ks_member_secret(ks->suite, joiner, psk, &member));
+        MLS_TRY(mls_derive_secret(ks->suite, member->data, member->len, "welcome", &welcome));
+        ks_put(ks, MLS_KS_WELCOME_SECRET, welcome);
+        MLS_TRY(mls_expand_with_label(ks->suite, member->data, member->len, "epoch", gc, gc_len,
+                                      ks->nh, &epoch));
+        return ks_derive_from_epoch(ks, epoch->data);
+}
+
+/* RFC 9420 section 8 (R-8-2):
+ *   joiner_secret = ExpandWithLabel(KDF.Extract(init_secret_[n-1],
+ *                       commit_secret), "joiner", GroupContext_[n], KDF.Nh)
+ * The Extract output is wiped on return. */
+static int
+ks_from_init_raw(const struct mls_suite *s, const uint8_t *init, const struct mls_secret *commit,
+                 const struct mls_secret *psk, const uint8_t *gc, size_t gc_len,
+                 struct mls_epoch_secrets **ret_ks)
+{
+        _mls_ks_ struct mls_epoch_secrets *ks = NULL;
+        _mls_secret_ struct mls_secret *prk = NULL, *joiner = NULL;
+        uint8_t zero[MLS_MAX_HASH_LEN] = { 0 };
+
+        if (!gc || gc_len == 0)
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(ks_alloc(s, &ks));
+        MLS_TRY(mls_crypto_hkdf_extract(s, init, s->hash_len, commit ? commit->data : zero,
+                                        s->hash_len, &prk));
+        MLS_TRY(mls_expand_with_label(s, prk->data, prk->len, "joiner", gc, gc_len, s->hash_len,
+                                      &joiner));
+        ks_put(ks, MLS_KS_JOINER_SECRET, joiner);
+        MLS_TRY(ks_derive_from_joiner(ks, joiner->data, psk, gc, gc_len));
+        *ret_ks = MLS_TAKE(ks);
+        return 0;
+}
+
+int
+mls_ks_from_init(const struct mls_suite *s, const struct mls_secret *init_secret,
+                 const struct mls_secret *commit_secret, const struct mls_secret *psk_secret,
+                 const uint8_t *gc, size_t gc_len, struct mls_epoch_secrets **ret_ks)
+{
+        if (!s || !arg_ok(s, init_secret, false) || !arg_ok(s, commit_secret, true) ||
+            !arg_ok(s, psk_secret, true))
+                return MLS_E_INVALID_ARGUMENT;
+        return ks_from_init_raw(s, init_secret->data, commit_secret, psk_secret, gc, gc_len,
+                                ret_ks);
+}
+
+int
+mls_ks_next(const struct mls_epoch_secrets *prev, const struct mls_secret *commit_secret,
+            const struct mls_secret *psk_secret, const uint8_t *gc, size_t gc_len,
+            struct mls_epoch_secrets **ret_ks)
+{
+        const uint8_t *init;
+
+        if (!prev || !arg_ok(prev->suite, commit_secret, true) ||
+            !arg_ok(prev->suite, psk_secret, true))
+                return MLS_E_INVALID_ARGUMENT;
+        init = mls_ks_get(prev, MLS_KS_INIT_SECRET);
+        if (!init)
+                return MLS_E_INVALID_ARGUMENT;
+        return ks_from_init_raw(prev->suite, init, commit_secret, psk_secret, gc, gc_len, ret_ks);
+}
+
+/* RFC 9420 section 11: the creator starts epoch 0 with "Epoch secret: A
+ * fresh random value of size KDF.Nh". */
+int
+mls_ks_new_group(const struct mls_suite *s, const struct mls_rng *rng, const uint8_t *gc,
+                 size_t gc_len, struct mls_epoch_secrets **ret_ks)
+{
+        _mls_ks_ struct mls_epoch_secrets *ks = NULL;
+        _mls_secret_ struct mls_secret *epoch = NULL;
+
+        if (!s || !gc || gc_len == 0)
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(ks_alloc(s, &ks));
+        MLS_TRY(mls_secret_new(s->hash_len, &epoch));
+        MLS_TRY(mls_rng_fill(rng, epoch->data, epoch->len));
+        MLS_TRY(ks_derive_from_epoch(ks, epoch->data));
+        *ret_ks = MLS_TAKE(ks);
+        return 0;
+}
+
+int
+mls_ks_from_joiner(const struct mls_suite *s, const struct mls_secret *joiner_secret,
+                   const struct mls_secret *psk_secret, const uint8_t *gc, size_t gc_len,
+                   struct mls_epoch_secrets **ret_ks)
+{
+        _mls_ks_ struct mls_epoch_secrets *ks = NULL;
+
+        if (!s || !arg_ok(s, joiner_secret, false) || !arg_ok(s, psk_secret, true) || !gc ||
+            gc_len == 0)
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(ks_alloc(s, &ks));
+        ks_put(ks, MLS_KS_JOINER_SECRET, joiner_secret);
+        /* R-12.4.3.1-21: the epoch secrets from joiner_secret, psk_secret and
+         * the GroupContext. */
+        MLS_TRY(ks_derive_from_joiner(ks, joiner_secret->data, psk_secret, gc, gc_len));
+        *ret_ks = MLS_TAKE(ks);
+        return 0;
+}
+
+int
+mls_ks_welcome_secret(const struct mls_suite *s, const struct mls_secret *joiner_secret,
+                      const struct mls_secret *psk_secret, struct mls_secret **ret_welcome_secret)
+{
+        _mls_secret_ struct mls_secret *member = NULL;
+
+        if (!s || !arg_ok(s, joiner_secret, false) || !arg_ok(s, psk_secret, true))
+                return MLS_E_INVALID_ARGUMENT;
+        /* R-8-3: welcome_secret = DeriveSecret(Extract(joiner, psk), "welcome") */
+        MLS_TRY(ks_member_secret(s, joiner_secret->data, psk_secret, &member));
+        return mls_derive_secret(s, member->data, member->len, "welcome", ret_welcome_secret);
+}
+
+int
+mls_ks_welcome_key_nonce(const struct mls_suite *s, const uint8_t *welcome_secret, size_t len,
+                         struct mls_secret **ret_key, struct mls_secret **ret_nonce)
+{
+        _mls_secret_ struct mls_secret *key = NULL, *nonce = NULL;
+
+        if (!s || !welcome_secret || len != s->hash_len)
+                return MLS_E_INVALID_ARGUMENT;
+        /* R-12.4.3.1-7: welcome key and nonce from welcome_secret. */
+        MLS_TRY(mls_expand_with_label(s, welcome_secret, len, "key", NULL, 0, s->aead_key_len,
+                                      &key));
+        MLS_TRY(mls_expand_with_label(s, welcome_secret, len, "nonce", NULL, 0,
+                                      s->aead_nonce_len, &nonce));
+        *ret_key = MLS_TAKE(key);
+        *ret_nonce = MLS_TAKE(nonce);
+        return 0;
+}
+
+const struct mls_suite *
+mls_ks_suite(const struct mls_epoch_secrets *ks)
+{
+        return ks->suite;
+}
+
+size_t
+mls_ks_secret_len(const struct mls_epoch_secrets *ks)
+{
+        return ks->nh;
+}
+
+bool
+mls_ks_has(const struct mls_epoch_secrets *ks, enum mls_ks_secret which)
+{
+        return ks && which_valid(which) && (ks->present & (1u << which));
+}
+
+const uint8_t *
+mls_ks_get(const struct mls_epoch_secrets *ks, enum mls_ks_secret which)
+{
+        if (!mls_ks_has(ks, which))
+                return NULL;
+        return ks_slot(ks, which);
+}
+
+void
+mls_ks_delete(struct mls_epoch_secrets *ks, enum mls_ks_secret which)
+{
+        if (!ks || !which_valid(which))
+                return;
+        /* R-9.2-1, R-9.2-2: the value is wiped in place, not just forgotten. */
+        sodium_memzero(ks_slot(ks, which), ks->nh);
+        ks->present &= (uint16_t)~(1u << which);
+}
+
+int
+mls_ks_copy(const struct mls_epoch_secrets *ks, enum mls_ks_secret which,
+            struct mls_secret **ret_s)
+{
+        const uint8_t *v = mls_ks_get(ks, which);
+
+        if (!v)
+                return MLS_E_NOT_FOUND;
+        return mls_secret_from(v, ks->nh, ret_s);
+}
+
+int
+mls_ks_epoch_authenticator(const struct mls_epoch_secrets *ks, struct mls_bytes *ret_auth)
+{
+        const uint8_t *v = mls_ks_get(ks, MLS_KS_EPOCH_AUTHENTICATOR);
+
+        if (!v)
+                return MLS_E_NOT_FOUND;
+        /* R-8.7-1: offered to the application for out-of-band comparison,
+         * so it leaves guarded memory. */
+        return mls_bytes_copy(ret_auth, v, ks->nh);
+}
+
+/* RFC 9420 section 8.5 (R-8.5-3):
+ *   MLS-Exporter(Label, Context, Length) =
+ *     ExpandWithLabel(DeriveSecret(exporter_secret, Label),
+ *                     "exported", Hash(Context), Length) */
+int
+mls_ks_export(const struct mls_epoch_secrets *ks, const uint8_t *label, size_t label_len,
+              const uint8_t *context, size_t context_len, size_t len,
+              struct mls_secret **ret_out)
+{
+        _mls_secret_ struct mls_secret *derived = NULL;
+        const uint8_t *exporter = mls_ks_get(ks, MLS_KS_EXPORTER_SECRET);
+        uint8_t h[MLS_MAX_HASH_LEN];
+
+        if (!exporter)
+                return MLS_E_NOT_FOUND;
+        if ((label_len && !label) || (context_len && !context) || len == 0)
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(mls_derive_secret_bytes(ks->suite, exporter, ks->nh, label, label_len, &derived));
+        MLS_TRY(mls_crypto_hash(ks->suite, context, context_len, h));
+        return mls_expand_with_label(ks->suite, derived->data, derived->len, "exported", h,
+                                     ks->nh, len, ret_out);
+}
+
+int
+mls_ks_external_keypair(const struct mls_epoch_secrets *ks, struct mls_secret **ret_priv,
+                        struct mls_bytes *ret_pub)
+{
+        const uint8_t *ext = mls_ks_get(ks, MLS_KS_EXTERNAL_SECRET);
+
+        if (!ext)
+                return MLS_E_NOT_FOUND;
+        /* R-8-5: external_priv, external_pub = KEM.DeriveKeyPair(external_secret) */
+        return mls_crypto_kem_derive_keypair(ks->suite, ext, ks->nh, ret_priv, ret_pub);
+}
+
+#define EXTERNAL_INIT_LABEL "MLS 1.0 external init secret"
+
+int
+mls_ks_external_init_send(const struct mls_suite *s, const struct mls_rng *rng,
+                          const uint8_t *external_pub, size_t pub_len,
+                          struct mls_bytes *ret_kem_output, struct mls_secret **ret_init_secret)
+{
+        _mls_hpke_ctx_ struct mls_hpke_ctx *ctx = NULL;
+        _mls_secret_ struct mls_secret *init = NULL;
+        struct mls_bytes enc = { 0 };
+        int r;
+
+        if (!s || !external_pub || !pub_len)
+                return MLS_E_INVALID_ARGUMENT;
+        /* R-8.3-1: kem_output, context = SetupBaseS(external_pub, "")
+         *          init_secret = context.export("MLS 1.0 external init secret", KDF.Nh) */
+        MLS_TRY(mls_hpke_setup_base_s(s, rng, external_pub, pub_len, NULL, 0, &enc, &ctx));
+        r = mls_hpke_export(ctx, (const uint8_t *)EXTERNAL_INIT_LABEL,
+                            sizeof(EXTERNAL_INIT_LABEL) - 1, s->hash_len, &init);
+        if (r < 0) {
+                mls_bytes_clear(&enc);
+                return r;
+        }
+        *ret_kem_output = enc;
+        *ret_init_secret = MLS_TAKE(init);
+        return 0;
+}
+
+int
+mls_ks_external_init_recv(const struct mls_epoch_secrets *ks, const uint8_t *kem_output,
+                          size_t kem_output_len, struct mls_secret **ret_init_secret)
+{
+        _mls_hpke_ctx_ struct mls_hpke_ctx *ctx = NULL;
+        _mls_secret_ struct mls_secret *priv = NULL;
+        struct mls_bytes pub = { 0 };
+
+        if (!ks || !kem_output || !kem_output_len)
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(mls_ks_external_keypair(ks, &priv, &pub));
+        mls_bytes_clear(&pub);
+        /* R-8.3-2: context = SetupBaseR(kem_output, external_priv, "")
+         *          init_secret = context.export("MLS 1.0 external init secret", KDF.Nh) */
+        MLS_TRY(mls_hpke_setup_base_r(ks->suite, priv, kem_output, kem_output_len, NULL, 0, &ctx));
+        return mls_hpke_export(ctx, (const uint8_t *)EXTERNAL_INIT_LABEL,
+                               sizeof(EXTERNAL_INIT_LABEL) - 1, ks->suite->hash_len,
+                               ret_init_secret);
+}
+
+int
+mls_ks_encode(const struct mls_epoch_secrets *ks, struct mls_writer *w)
+{
+        if (!ks || !w || !w->secure)
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(mls_writer_u8(w, KS_STATE_VERSION));
+        MLS_TRY(mls_writer_u16(w, ks->suite->id));
+        MLS_TRY(mls_writer_u16(w, ks->present));
+        for (unsigned i = 0; i < MLS_KS_N_SECRETS; i++)
+                if (ks->present & (1u << i))
+                        MLS_TRY(mls_writer_raw(w, ks_slot(ks, (enum mls_ks_secret)i), ks->nh));
+        return 0;
+}
+
+int
+mls_ks_decode(struct mls_reader *r, struct mls_epoch_secrets **ret_ks)
+{
+        _mls_ks_ struct mls_epoch_secrets *ks = NULL;
+        struct mls_reader t = *r;
+        const struct mls_suite *s;
+        uint8_t version;
+        uint16_t suite, mask;
+
+        MLS_TRY(mls_reader_u8(&t, &version));
+        if (version != KS_STATE_VERSION)
+                return MLS_E_BAD_STATE;
+        MLS_TRY(mls_reader_u16(&t, &suite));
+        s = mls_suite_get(suite);
+        if (!s)
+                return MLS_E_BAD_STATE;
+        MLS_TRY(mls_reader_u16(&t, &mask));
+        if (mask & ~KS_ALL_MASK)
+                return MLS_E_BAD_STATE;
+        MLS_TRY(ks_alloc(s, &ks));
+        for (unsigned i = 0; i < MLS_KS_N_SECRETS; i++) {
+                const uint8_t *p;
+
+                if (!(mask & (1u << i)))
+                        continue;
+                MLS_TRY(mls_reader_raw(&t, ks->nh, &p));
+                memcpy(ks_slot(ks, (enum mls_ks_secret)i), p, ks->nh);
+        }
+        ks->present = mask;
+        *r = t;
+        *ret_ks = MLS_TAKE(ks);
+        return 0;
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The secret tree and its per-leaf hash ratchets (RFC 9420 sections 9, 9.1,
+ * 9.2), and the sender-data key/nonce (section 6.3.2).
+ *
+ *   tree_node_[N]_secret
+ *     +--> ExpandWithLabel(., "tree", "left",  KDF.Nh) = tree_node_[left(N)]_secret
+ *     +--> ExpandWithLabel(., "tree", "right", KDF.Nh) = tree_node_[right(N)]_secret
+ *   leaf secret
+ *     +--> ExpandWithLabel(., "handshake",   "", KDF.Nh) = handshake_ratchet_secret_[0]
+ *     +--> ExpandWithLabel(., "application", "", KDF.Nh) = application_ratchet_secret_[0]
+ *   ratchet_secret_[j]
+ *     +--> DeriveTreeSecret(., "nonce", j, AEAD.Nn) = nonce_[j]
+ *     +--> DeriveTreeSecret(., "key",   j, AEAD.Nk) = key_[j]
+ *     +--> DeriveTreeSecret(., "secret", j, KDF.Nh) = ratchet_secret_[j+1]
+ *
+ * The tree is lazy: the root holds encryption_secret, and a leaf's path is
+ * derived the first time one of its keys is needed. Deriving a node's
+ * children deletes the node (both children are derived at once); deriving
+ * a leaf's two ratchet roots deletes the leaf secret (R-9.2-3). Memory and
+ * work are proportional to the leaves actually used: one leaf of a
+ * 2^14-leaf tree costs 2*14 node derivations and keeps the 14 copath
+ * secrets.
+ *
+ * All secrets of a tree live in one guarded slab (sodium_malloc) of
+ * fixed-size slots that grows by doubling (allocate, copy, free-with-wipe);
+ * slots are wiped when released. Bookkeeping (which node or generation is in
+ * which slot) is ordinary memory: it holds no secret.
+ *
+ * Receiving (mls_st_get): generation g of leaf L's ratchet t.
+ *   - g ahead of the ratchet: allowed up to max_forward_distance
+ *     generations beyond the next expected one (MLS_E_GENERATION_TOO_FAR
+ *     otherwise). The keys of the skipped generations that fall in the
+ *     window are kept; the ratchet secrets in between are deleted.
+ *   - g behind: served from the kept keys if g is within
+ *     max_past_generations of the newest generation handed out;
+ *     MLS_E_GENERATION_TOO_OLD if it is older than the window or was
+ *     discarded, MLS_E_GENERATION_CONSUMED if it was already handed out
+ *     (replay, R-9.2-5).
+ * Every key/nonce is deleted from the tree when handed out (R-9.2-1,
+ * R-9.2-4): the caller gets its own copy and must wipe it (mls_key_nonce_clear)
+ * once used.
+ *
+ * Sending (mls_st_next): the next generation of one's own ratchet.
+ *
+ * All functions return 0 or a negative MLS_E_*; ret_ parameters are written
+ * only on success.
+ */
+#ifndef MLS_SECRETTREE_H
+#define MLS_SECRETTREE_H
+
+#include "mls/common.h"
+#include "mls/codec.h"
+#include "mls/crypto.h"
+#include "mls/secret.h"
+
+#define MLS_ST_DEFAULT_MAX_PAST 5
+#define MLS_ST_DEFAULT_MAX_FORWARD 1000
+
+enum mls_ratchet_type {
+        MLS_RATCHET_HANDSHAKE = 0,
+        MLS_RATCHET_APPLICATION = 1,
+};
+
+/* A key and nonce handed out to the caller: one guarded allocation holding
+ * key || nonce, with views into it. The nonce is writable (the reuse guard
+ * is XORed into it, RFC 9420 section 6.3.1). */
+struct mls_key_nonce {
+        struct mls_secret *secret; /* key_len + nonce_len bytes */
+        const uint8_t *key;
+        size_t key_len;
+        uint8_t *nonce;
+        size_t nonce_len;
+        uint32_t generation;       /* 0 for sender-data keys */
+};
+
+/* Wipes and frees; leaves a zeroed struct. NULL or an empty struct is a
+ * no-op. */
+void mls_key_nonce_clear(struct mls_key_nonce *kn);
+#define _mls_key_nonce_ _mls_cleanup_(mls_key_nonce_clear)
+
+struct mls_secret_tree; /* opaque */
+
+/* A tree of n_leaves (1 .. MLS_TM_MAX_LEAVES) leaves rooted at
+ * encryption_secret (Nh bytes, copied: the caller deletes its copy,
+ * R-9.2-2). Limits start at the defaults. */
+MLS_MUST_CHECK int mls_st_new(const struct mls_suite *s, const uint8_t *encryption_secret,
+                              size_t len, uint32_t n_leaves, struct mls_secret_tree **ret_tree);
+
+/* Wipes every secret and frees; NULL is a no-op. */
+void mls_st_free(struct mls_secret_tree *t);
+void mls_st_freep(struct mls_secret_tree **t);
+#define _mls_st_ _mls_cleanup_(mls_st_freep)
+
+/* Sets the out-of-order window (kept generations behind the newest one) and
+ * the forward bound. Lowering max_past discards kept keys that fall out of
+ * the window at once. */
+MLS_MUST_CHECK int mls_st_set_limits(struct mls_secret_tree *t, uint32_t max_past_generations,
+                                     uint32_t max_forward_distance);
+void mls_st_get_limits(const struct mls_secret_tree *t, uint32_t *ret_max_past,
+                       uint32_t *ret_max_forward);
+
+uint32_t mls_st_n_leaves(const struct mls_secret_tree *t);
+
+/* Receiver: key and nonce of generation `generation` of leaf `leaf`'s
+ * ratchet `type` (R-9.1-1; the caller XORs the reuse guard into its copy
+ * of the nonce). MLS_E_TREE_INDEX for a leaf outside
+ * the tree, MLS_E_GENERATION_TOO_OLD / _TOO_FAR / _CONSUMED as above. */
+MLS_MUST_CHECK int mls_st_get(struct mls_secret_tree *t, uint32_t leaf,
+                              enum mls_ratchet_type type, uint32_t generation,
+                              struct mls_key_nonce *ret_kn);
+
+/* Sender: the next unused generation of the ratchet (R-9.1-2: each
+ * generation is handed out once). MLS_E_GENERATION_TOO_FAR when the
+ * ratchet is exhausted (generation 2^32 - 1 was used). */
+MLS_MUST_CHECK int mls_st_next(struct mls_secret_tree *t, uint32_t leaf,
+                               enum mls_ratchet_type type, struct mls_key_nonce *ret_kn);
+
+/* RFC 9420 section 6.3.2 (R-6.3.2-3):
+ *   ciphertext_sample = ciphertext[0..KDF.Nh-1]
+ *   sender_data_key = ExpandWithLabel(sender_data_secret, "key",
+ *                                     ciphertext_sample, AEAD.Nk)
+ *   sender_data_nonce = ExpandWithLabel(sender_data_secret, "nonce",
+ *                                       ciphertext_sample, AEAD.Nn)
+ * using the whole ciphertext when it is shorter than KDF.Nh. */
+MLS_MUST_CHECK int mls_st_sender_data_key(const struct mls_suite *s,
+                                          const uint8_t *sender_data_secret, size_t len,
+                                          const uint8_t *ciphertext, size_t ciphertext_len,
+                                          struct mls_key_nonce *ret_kn);
+
+/* Counters for tests and benchmarks. */
+struct mls_st_stats {
+        uint64_t node_derivations;   /* ExpandWithLabel "tree" calls so far */
+        uint64_t ratchet_steps;      /* "secret" derivations so far */
+        size_t node_secrets_held;    /* tree node secrets currently stored */
+        size_t leaves_active;        /* leaves whose ratchets exist */
+        size_t kept_keys;            /* skipped-generation keys currently kept */
+        size_t slots_used;           /* slab slots in use */
+        size_t slots_total;          /* slab capacity in slots */
+};
+void mls_st_stats(const struct mls_secret_tree *t, struct mls_st_stats *ret_stats);
+
+/*
+ * Saved state. mls_st_encode appends to w, which must be a secure writer
+ * (MLS_E_INVALID_ARGUMENT otherwise):
+ *   u8 version (1) || u16 cipher_suite || u32 n_leaves ||
+ *   u32 max_past || u32 max_forward ||
+ *   V(NodeSecret nodes[])   struct { u32 node; opaque secret[Nh]; }
+ *                           strictly ascending node
+ *   V(LeafState leaves[])   struct { u32 leaf; Ratchet handshake;
+ *                           Ratchet application; } strictly ascending leaf
+ *   Ratchet = u64 next || u64 low || opaque secret[Nh] ||
+ *             V(struct { u32 generation; opaque key[Nk]; opaque nonce[Nn]; }
+ *               kept[]) strictly ascending generation, low <= g < next;
+ *             next <= 2^32; next == 2^32 (exhausted) has an all-zero secret
+ * mls_st_decode validates all of it (indices in range, ordering, no node
+ * below another held node or an active leaf): MLS_E_BAD_STATE otherwise.
+ */
+MLS_MUST_CHECK int mls_st_encode(const struct mls_secret_tree *t, struct mls_writer *w);
+MLS_MUST_CHECK int mls_st_decode(struct mls_reader *r, struct mls_secret_tree **ret_tree);
+
+#endif
