@@ -569,33 +569,6 @@ mls_frame_private_protect(const struct mls_frame_group *g,
         return mls_writer_finish(&out, ret_msg);
 }
 
-/*
- * Takes the key/nonce of (leaf, type, generation) from a scratch copy of
- * the tree, leaving `tree` untouched. mls_st_get deletes what it hands out
- * and moves the ratchet forward; the real tree must change only once the
- * message has been authenticated (see mls_frame_private_unprotect).
- *
- * The copy goes through the tree's saved-state encoding (the only copy the
- * secret tree offers), in a secure writer that is wiped when dropped. Its
- * cost grows with the tree's state (active leaves, kept keys); a
- * non-consuming lookup in mls/secrettree would replace this function.
- */
-static int
-st_scratch_get(struct mls_secret_tree *tree, uint32_t leaf, enum mls_ratchet_type type,
-               uint32_t generation, struct mls_key_nonce *ret_kn)
-{
-        _mls_writer_ struct mls_writer w = { 0 };
-        _mls_st_ struct mls_secret_tree *copy = NULL;
-        struct mls_reader r;
-
-        mls_writer_init_secure(&w);
-        MLS_TRY(mls_st_encode(tree, &w));
-        mls_reader_init(&r, w.buf, w.len);
-        MLS_TRY(mls_st_decode(&r, &copy));
-        MLS_TRY(mls_reader_done(&r));
-        return mls_st_get(copy, leaf, type, generation, ret_kn);
-}
-
 /* Moves the arm of PrivateMessageContent into a FramedContent of the same
  * content_type. */
 static void
@@ -680,9 +653,11 @@ mls_frame_private_unprotect(const struct mls_frame_group *g,
                                                  .leaf_index = sd.leaf_index };
         MLS_TRY(sender_key(&ac.content, senders, &pub, &pub_len));
 
-        /* R-6.3.2-6, R-9.2-5: the key of that generation, window rules of
-         * the secret tree, taken from a scratch copy. */
-        MLS_TRY(st_scratch_get(tree, sd.leaf_index, type, sd.generation, &kn));
+        /* R-6.3.2-6, R-9.2-5: the key of that generation under the window
+         * rules of the secret tree, looked at without consuming it: the real
+         * tree changes only once the message is authenticated, so a forged
+         * message cannot burn a genuine one's key. */
+        MLS_TRY(mls_st_peek(tree, sd.leaf_index, type, sd.generation, &kn));
         apply_reuse_guard(&kn, sd.reuse_guard);
         /* R-6.3.1-8 */
         MLS_TRY(content_aad_encode(&pm->group_id, pm->epoch, pm->content_type,

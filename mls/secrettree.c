@@ -724,6 +724,115 @@ mls_st_get(struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
         return st_ratchet_get(t, &le->r[type], generation, ret_kn);
 }
 
+/*
+ * The ratchet secret a leaf would start with, derived on copies: from the
+ * lowest held ancestor down to the leaf (tree nodes), then the ratchet root
+ * of `type`. Nothing in the tree changes.
+ */
+static int
+st_peek_ratchet_root(const struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
+                     struct mls_secret **ret_rs)
+{
+        _mls_secret_ struct mls_secret *cur = NULL;
+        uint32_t x = mls_tm_leaf_to_node(leaf), path[MLS_TM_MAX_DEPTH], holder = ST_NONE, slot = 0;
+        size_t len = 0;
+
+        if (map_get(&t->nodes, x, &slot)) {
+                holder = x;
+        } else {
+                MLS_TRY(mls_tm_direct_path(x, t->n_leaves, path, &len));
+                for (size_t i = 0; i < len && holder == ST_NONE; i++)
+                        if (map_get(&t->nodes, path[i], &slot))
+                                holder = path[i];
+        }
+        if (holder == ST_NONE)
+                return MLS_E_INTERNAL;
+        MLS_TRY(mls_secret_from(slab_at(&t->slab, slot), t->nh, &cur));
+        while (holder != x) {
+                _mls_secret_ struct mls_secret *child = NULL;
+                uint32_t left, right;
+                bool go_left;
+
+                MLS_TRY(mls_tm_left(holder, &left));
+                MLS_TRY(mls_tm_right(holder, &right));
+                go_left = mls_tm_in_subtree(x, left);
+                MLS_TRY(mls_expand_with_label(t->suite, cur->data, t->nh, "tree",
+                                              (const uint8_t *)(go_left ? "left" : "right"),
+                                              go_left ? 4 : 5, t->nh, &child));
+                mls_secret_free(cur);
+                cur = MLS_TAKE(child);
+                holder = go_left ? left : right;
+        }
+        return mls_expand_with_label(t->suite, cur->data, t->nh,
+                                     type == MLS_RATCHET_HANDSHAKE ? "handshake" : "application",
+                                     NULL, 0, t->nh, ret_rs);
+}
+
+/* A kept (skipped) generation, copied without being released. */
+static int
+st_peek_kept(const struct mls_secret_tree *t, const struct st_ratchet *r, uint32_t g,
+             struct mls_key_nonce *ret_kn)
+{
+        _mls_key_nonce_ struct mls_key_nonce out = { 0 };
+        uint32_t i;
+
+        if (g < r->low)
+                return MLS_E_GENERATION_TOO_OLD;
+        for (i = 0; i < r->n_kept && r->kept[i].gen != g; i++)
+                ;
+        if (i == r->n_kept)
+                return MLS_E_GENERATION_CONSUMED; /* R-9.2-5 */
+        MLS_TRY(key_nonce_new(t->nk, t->nn, &out));
+        memcpy(out.secret->data, slab_at(&t->slab, r->kept[i].slot), t->nk + t->nn);
+        out.generation = g;
+        *ret_kn = out;
+        out = (struct mls_key_nonce){ 0 };
+        return 0;
+}
+
+int
+mls_st_peek(const struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
+            uint32_t generation, struct mls_key_nonce *ret_kn)
+{
+        _mls_key_nonce_ struct mls_key_nonce out = { 0 };
+        _mls_secret_ struct mls_secret *rs = NULL;
+        struct st_leaf *le = NULL;
+        uint64_t next = 0;
+
+        if (!t || !ret_kn || !type_valid(type))
+                return MLS_E_INVALID_ARGUMENT;
+        if (leaf >= t->n_leaves)
+                return MLS_E_TREE_INDEX;
+        if (st_leaf_find(t, leaf, &le) == 0) {
+                const struct st_ratchet *r = &le->r[type];
+
+                if (generation < r->next)
+                        return st_peek_kept(t, r, generation, ret_kn);
+                if (r->secret == ST_NONE)
+                        return MLS_E_GENERATION_TOO_FAR;
+                next = r->next;
+                MLS_TRY(mls_secret_from(slab_at(&t->slab, r->secret), t->nh, &rs));
+        } else {
+                MLS_TRY(st_peek_ratchet_root(t, leaf, type, &rs));
+        }
+        if ((uint64_t)generation - next > t->max_forward)
+                return MLS_E_GENERATION_TOO_FAR;
+        for (uint64_t j = next; j < generation; j++) {
+                _mls_secret_ struct mls_secret *nxt = NULL;
+
+                MLS_TRY(mls_derive_tree_secret(t->suite, rs->data, t->nh, "secret", (uint32_t)j,
+                                               t->nh, &nxt));
+                mls_secret_free(rs);
+                rs = MLS_TAKE(nxt);
+        }
+        MLS_TRY(key_nonce_new(t->nk, t->nn, &out));
+        MLS_TRY(st_derive_key_nonce(t, rs->data, generation, out.secret->data));
+        out.generation = generation;
+        *ret_kn = out;
+        out = (struct mls_key_nonce){ 0 };
+        return 0;
+}
+
 int
 mls_st_next(struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
             struct mls_key_nonce *ret_kn)

@@ -110,6 +110,16 @@ MLS_MUST_CHECK int mls_st_get(struct mls_secret_tree *t, uint32_t leaf,
                               enum mls_ratchet_type type, uint32_t generation,
                               struct mls_key_nonce *ret_kn);
 
+/* Receiver, without changing the tree: the key and nonce that mls_st_get
+ * would hand out for the same arguments, with the same errors, computed on
+ * copies. The tree is not touched, so a message that then fails to decrypt
+ * or to verify cannot consume a generation, advance a ratchet or evict kept
+ * keys (a forged message cannot burn a legitimate one's key). Once the
+ * message is authenticated, mls_st_get consumes the generation. */
+MLS_MUST_CHECK int mls_st_peek(const struct mls_secret_tree *t, uint32_t leaf,
+                               enum mls_ratchet_type type, uint32_t generation,
+                               struct mls_key_nonce *ret_kn);
+
 /* Sender: the next unused generation of the ratchet (R-9.1-2: each
  * generation is handed out once). MLS_E_GENERATION_TOO_FAR when the
  * ratchet is exhausted (generation 2^32 - 1 was used). */

@@ -304,6 +304,74 @@ test_st_out_of_order_within_window(void **state)
         mls_st_free(t);
 }
 
+/* Saved state of t, for byte-identity checks. */
+static struct mls_secret *
+st_state(const struct mls_secret_tree *t)
+{
+        struct mls_writer w;
+        struct mls_secret *out = NULL;
+
+        mls_writer_init_secure(&w);
+        assert_int_equal(mls_st_encode(t, &w), 0);
+        assert_int_equal(mls_writer_finish_secret(&w, &out), 0);
+        return out;
+}
+
+/* Peeks (leaf, type, gen): the result must equal the reference and, for a
+ * failure, the error `want`; the tree's saved state must not change. */
+static void
+peek_check(struct mls_secret_tree *t, uint32_t n_leaves, uint32_t leaf,
+           enum mls_ratchet_type type, uint32_t gen, int want)
+{
+        struct mls_secret *before = st_state(t), *after;
+        struct mls_key_nonce kn = { 0 };
+        uint8_t key[MLS_MAX_AEAD_KEY_LEN], nonce[MLS_MAX_AEAD_NONCE_LEN];
+        int e = mls_st_peek(t, leaf, type, gen, &kn);
+
+        assert_int_equal(e, want);
+        if (e == 0) {
+                ref_key_nonce(suite1(), enc_secret, n_leaves, leaf, type, gen, key, nonce);
+                assert_int_equal(kn.generation, gen);
+                assert_memory_equal(kn.key, key, 16);
+                assert_memory_equal(kn.nonce, nonce, 12);
+        } else {
+                assert_null(kn.secret);
+        }
+        mls_key_nonce_clear(&kn);
+        after = st_state(t);
+        assert_true(mls_secret_eq(before, after));
+        mls_secret_free(before);
+        mls_secret_free(after);
+}
+
+/* R-9.2-4, R-9.2-5: mls_st_peek hands out what mls_st_get would, with the
+ * same window errors, and changes nothing: an inactive leaf, a forward
+ * jump, a kept generation, a consumed one, one too old, one too far. A
+ * peek never consumes: the genuine get afterwards still succeeds. */
+static void
+test_st_peek_does_not_consume(void **state)
+{
+        struct mls_secret_tree *t = new_tree(16);
+
+        (void)state;
+        peek_check(t, 16, 9, MLS_RATCHET_APPLICATION, 0, 0);  /* leaf not active yet */
+        peek_check(t, 16, 9, MLS_RATCHET_APPLICATION, 7, 0);  /* forward jump */
+        peek_check(t, 16, 9, MLS_RATCHET_HANDSHAKE, 1001, MLS_E_GENERATION_TOO_FAR);
+        get_and_check(t, 16, 9, MLS_RATCHET_APPLICATION, 7);  /* keeps 2..6 */
+        peek_check(t, 16, 9, MLS_RATCHET_APPLICATION, 3, 0);  /* kept */
+        peek_check(t, 16, 9, MLS_RATCHET_APPLICATION, 7, MLS_E_GENERATION_CONSUMED);
+        peek_check(t, 16, 9, MLS_RATCHET_APPLICATION, 1, MLS_E_GENERATION_TOO_OLD);
+        peek_check(t, 16, 9, MLS_RATCHET_APPLICATION, 9, 0);
+        peek_check(t, 16, 9, MLS_RATCHET_APPLICATION, 7 + 1 + 1000, 0);
+        peek_check(t, 16, 9, MLS_RATCHET_APPLICATION, 7 + 1 + 1001, MLS_E_GENERATION_TOO_FAR);
+        peek_check(t, 16, 16, MLS_RATCHET_APPLICATION, 0, MLS_E_TREE_INDEX);
+        get_and_check(t, 16, 9, MLS_RATCHET_APPLICATION, 3);
+        get_and_check(t, 16, 9, MLS_RATCHET_APPLICATION, 8);
+        peek_check(t, 16, 2, MLS_RATCHET_HANDSHAKE, 0, 0);    /* sibling subtree */
+        get_and_check(t, 16, 2, MLS_RATCHET_HANDSHAKE, 0);
+        mls_st_free(t);
+}
+
 /* A generation older than the window is MLS_E_GENERATION_TOO_OLD; the
  * window's edge still works. */
 static void
@@ -816,6 +884,7 @@ main(void)
                 cmocka_unit_test(test_st_sender_data),
                 cmocka_unit_test(test_st_in_order_receive_and_send),
                 cmocka_unit_test(test_st_out_of_order_within_window),
+                cmocka_unit_test(test_st_peek_does_not_consume),
                 cmocka_unit_test(test_st_too_old),
                 cmocka_unit_test(test_st_too_far),
                 cmocka_unit_test(test_st_replay_consumed),
