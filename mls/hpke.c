@@ -186,43 +186,58 @@ mls_hpke_decap(const struct mls_suite *s, const struct mls_secret *sk_r, const u
  *   exporter_secret = LabeledExpand(secret, "exp", key_schedule_context, Nh)
  * with mode_base = 0x00 and psk = psk_id = "". */
 int
-mls_hpke_key_schedule_base(const struct mls_suite *s, const struct mls_secret *shared_secret,
-                           const uint8_t *info, size_t info_len, struct mls_hpke_ctx **ret_ctx)
+mls_hpke_info_prepare(const struct mls_suite *s, const uint8_t *info, size_t info_len,
+                      struct mls_hpke_info *ret_info)
 {
+        struct mls_hpke_info pi = { .suite = s };
+        uint8_t sid[MLS_HPKE_SUITE_ID_MAX];
+        size_t sid_len;
+
+        if (!s || (!info && info_len))
+                return MLS_E_INVALID_ARGUMENT;
+        sid_len = mls_hpke_full_suite_id(s, sid);
+        pi.ksc_len = 1 + 2 * s->hash_len;
+        pi.ksc[0] = 0x00; /* mode_base */
+        MLS_TRY(mls_hpke_labeled_extract(s->ops->hash, sid, sid_len, NULL, 0, "psk_id_hash", NULL,
+                                         0, pi.ksc + 1));
+        MLS_TRY(mls_hpke_labeled_extract(s->ops->hash, sid, sid_len, NULL, 0, "info_hash", info,
+                                         info_len, pi.ksc + 1 + s->hash_len));
+        *ret_info = pi;
+        return 0;
+}
+
+int
+mls_hpke_key_schedule_base_prepared(const struct mls_hpke_info *info,
+                                    const struct mls_secret *shared_secret,
+                                    struct mls_hpke_ctx **ret_ctx)
+{
+        const struct mls_suite *s;
         const struct mls_hash_ops *h;
         _mls_cleanup_(wipe_hash) uint8_t secret[MLS_MAX_HASH_LEN];
         _mls_secret_ struct mls_secret *keys = NULL;
         _mls_free_ struct mls_hpke_ctx *ctx = NULL;
         uint8_t sid[MLS_HPKE_SUITE_ID_MAX];
-        size_t sid_len;
-        /* public: mode || psk_id_hash || info_hash */
-        uint8_t ksc[1 + 2 * MLS_MAX_HASH_LEN];
-        size_t nk, nn, nh, ksc_len;
+        size_t sid_len, nk, nn, nh;
 
-        if (!s || !shared_secret || (!info && info_len))
+        if (!info || !info->suite || !shared_secret)
                 return MLS_E_INVALID_ARGUMENT;
+        s = info->suite;
         h = s->ops->hash;
         nk = s->aead_key_len;
         nn = s->aead_nonce_len;
         nh = s->hash_len;
-        ksc_len = 1 + 2 * nh;
         sid_len = mls_hpke_full_suite_id(s, sid);
-        ksc[0] = 0x00; /* mode_base */
-        MLS_TRY(mls_hpke_labeled_extract(h, sid, sid_len, NULL, 0, "psk_id_hash", NULL, 0,
-                                         ksc + 1));
-        MLS_TRY(mls_hpke_labeled_extract(h, sid, sid_len, NULL, 0, "info_hash", info, info_len,
-                                         ksc + 1 + nh));
         MLS_TRY(mls_hpke_labeled_extract(h, sid, sid_len, shared_secret->data,
                                          shared_secret->len, "secret", NULL, 0, secret));
         /* key, base_nonce and exporter_secret go straight into the
          * context's one guarded buffer. */
         MLS_TRY(mls_secret_new(nk + nn + nh, &keys));
-        MLS_TRY(mls_hpke_labeled_expand(h, sid, sid_len, secret, nh, "key", ksc, ksc_len,
-                                        keys->data, nk));
-        MLS_TRY(mls_hpke_labeled_expand(h, sid, sid_len, secret, nh, "base_nonce", ksc, ksc_len,
-                                        keys->data + nk, nn));
-        MLS_TRY(mls_hpke_labeled_expand(h, sid, sid_len, secret, nh, "exp", ksc, ksc_len,
-                                        keys->data + nk + nn, nh));
+        MLS_TRY(mls_hpke_labeled_expand(h, sid, sid_len, secret, nh, "key", info->ksc,
+                                        info->ksc_len, keys->data, nk));
+        MLS_TRY(mls_hpke_labeled_expand(h, sid, sid_len, secret, nh, "base_nonce", info->ksc,
+                                        info->ksc_len, keys->data + nk, nn));
+        MLS_TRY(mls_hpke_labeled_expand(h, sid, sid_len, secret, nh, "exp", info->ksc,
+                                        info->ksc_len, keys->data + nk + nn, nh));
         ctx = calloc(1, sizeof(*ctx));
         if (!ctx)
                 return MLS_E_NOMEM;
@@ -231,6 +246,18 @@ mls_hpke_key_schedule_base(const struct mls_suite *s, const struct mls_secret *s
         ctx->seq = 0;
         *ret_ctx = MLS_TAKE(ctx);
         return 0;
+}
+
+int
+mls_hpke_key_schedule_base(const struct mls_suite *s, const struct mls_secret *shared_secret,
+                           const uint8_t *info, size_t info_len, struct mls_hpke_ctx **ret_ctx)
+{
+        struct mls_hpke_info pi;
+
+        if (!shared_secret)
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(mls_hpke_info_prepare(s, info, info_len, &pi));
+        return mls_hpke_key_schedule_base_prepared(&pi, shared_secret, ret_ctx);
 }
 
 /* ---- setup (RFC 9180 section 5.1.1) ---- */
@@ -389,6 +416,28 @@ mls_hpke_seal_base(const struct mls_suite *s, const struct mls_rng *rng, const u
         struct mls_bytes ct = { 0 };
 
         MLS_TRY(mls_hpke_setup_base_s(s, rng, pk_r, pk_r_len, info, info_len, &enc, &ctx));
+        MLS_TRY(mls_hpke_seal(ctx, aad, aad_len, pt, pt_len, &ct));
+        *ret_enc = enc;
+        enc = (struct mls_bytes){ 0 };
+        *ret_ct = ct;
+        return 0;
+}
+
+int
+mls_hpke_seal_base_prepared(const struct mls_hpke_info *info, const struct mls_rng *rng,
+                            const uint8_t *pk_r, size_t pk_r_len, const uint8_t *aad,
+                            size_t aad_len, const uint8_t *pt, size_t pt_len,
+                            struct mls_bytes *ret_enc, struct mls_bytes *ret_ct)
+{
+        _mls_hpke_ctx_ struct mls_hpke_ctx *ctx = NULL;
+        _mls_secret_ struct mls_secret *shared = NULL;
+        _mls_cleanup_(mls_bytes_clear) struct mls_bytes enc = { 0 };
+        struct mls_bytes ct = { 0 };
+
+        if (!info || !info->suite)
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(mls_hpke_encap(info->suite, rng, pk_r, pk_r_len, &shared, &enc));
+        MLS_TRY(mls_hpke_key_schedule_base_prepared(info, shared, &ctx));
         MLS_TRY(mls_hpke_seal(ctx, aad, aad_len, pt, pt_len, &ct));
         *ret_enc = enc;
         enc = (struct mls_bytes){ 0 };

@@ -50,6 +50,31 @@ MLS_MUST_CHECK int mls_hpke_decap(const struct mls_suite *s, const struct mls_se
 
 /* ---- key schedule and contexts (RFC 9180 sections 5.1, 5.2, 5.3) ---- */
 
+/*
+ * The public part of the mode_base key schedule, computed once for an info
+ * string: key_schedule_context = mode || psk_id_hash || info_hash. Sealing
+ * to many recipients with one (large) info hashes it once instead of once
+ * per recipient (a Welcome to thousands of new members).
+ */
+struct mls_hpke_info {
+        const struct mls_suite *suite;
+        uint8_t ksc[1 + 2 * MLS_MAX_HASH_LEN];
+        size_t ksc_len;
+};
+MLS_MUST_CHECK int mls_hpke_info_prepare(const struct mls_suite *s, const uint8_t *info,
+                                         size_t info_len, struct mls_hpke_info *ret_info);
+/* KeySchedule for mode_base from a prepared info. */
+MLS_MUST_CHECK int mls_hpke_key_schedule_base_prepared(const struct mls_hpke_info *info,
+                                                       const struct mls_secret *shared_secret,
+                                                       struct mls_hpke_ctx **ret_ctx);
+/* SealBase(pkR, info, aad, pt) with a prepared info. */
+MLS_MUST_CHECK int mls_hpke_seal_base_prepared(const struct mls_hpke_info *info,
+                                               const struct mls_rng *rng, const uint8_t *pk_r,
+                                               size_t pk_r_len, const uint8_t *aad,
+                                               size_t aad_len, const uint8_t *pt, size_t pt_len,
+                                               struct mls_bytes *ret_enc,
+                                               struct mls_bytes *ret_ct);
+
 /* KeyScheduleS/R for mode_base (empty psk and psk_id). */
 MLS_MUST_CHECK int mls_hpke_key_schedule_base(const struct mls_suite *s,
                                               const struct mls_secret *shared_secret,

@@ -231,6 +231,30 @@ mls_encrypt_with_label(const struct mls_suite *s, const struct mls_rng *rng, con
 }
 
 int
+mls_encrypt_with_label_prepare(const struct mls_suite *s, const char *label,
+                               const uint8_t *context, size_t context_len,
+                               struct mls_hpke_info *ret_info)
+{
+        _mls_cleanup_(mls_bytes_clear) struct mls_bytes info = { 0 };
+
+        if (!s || !label || (!context && context_len))
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(labeled_pair_build((const uint8_t *)label, strlen(label), context, context_len,
+                                   &info));
+        return mls_hpke_info_prepare(s, info.data, info.len, ret_info);
+}
+
+int
+mls_encrypt_with_label_prepared(const struct mls_hpke_info *info, const struct mls_rng *rng,
+                                const uint8_t *pub, size_t pub_len, const uint8_t *pt,
+                                size_t pt_len, struct mls_bytes *ret_kem_output,
+                                struct mls_bytes *ret_ct)
+{
+        return mls_hpke_seal_base_prepared(info, rng, pub, pub_len, NULL, 0, pt, pt_len,
+                                           ret_kem_output, ret_ct);
+}
+
+int
 mls_decrypt_with_label(const struct mls_suite *s, const struct mls_secret *priv,
                        const char *label, const uint8_t *context, size_t context_len,
                        const uint8_t *kem_output, size_t kem_output_len, const uint8_t *ct,

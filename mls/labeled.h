@@ -24,6 +24,7 @@
 #include "mls/codec.h"
 #include "mls/rng.h"
 #include "mls/crypto.h"
+#include "mls/hpke.h"
 
 /* "MLS 1.0 " */
 #define MLS_LABEL_PREFIX "MLS 1.0 "
@@ -107,6 +108,18 @@ MLS_MUST_CHECK int mls_encrypt_with_label(const struct mls_suite *s, const struc
                                           const uint8_t *pt, size_t pt_len,
                                           struct mls_bytes *ret_kem_output,
                                           struct mls_bytes *ret_ct);
+/* EncryptWithLabel to many recipients with one (label, context): the
+ * EncryptContext is hashed once by _prepare, and each _prepared call costs
+ * one Encap and a short key schedule. Same output as mls_encrypt_with_label. */
+MLS_MUST_CHECK int mls_encrypt_with_label_prepare(const struct mls_suite *s, const char *label,
+                                                  const uint8_t *context, size_t context_len,
+                                                  struct mls_hpke_info *ret_info);
+MLS_MUST_CHECK int mls_encrypt_with_label_prepared(const struct mls_hpke_info *info,
+                                                   const struct mls_rng *rng, const uint8_t *pub,
+                                                   size_t pub_len, const uint8_t *pt,
+                                                   size_t pt_len,
+                                                   struct mls_bytes *ret_kem_output,
+                                                   struct mls_bytes *ret_ct);
 /* DecryptWithLabel(PrivateKey, Label, Context, KEMOutput, Ciphertext) =
  *   OpenBase(KEMOutput, PrivateKey, EncryptContext, "", Ciphertext)
  * MLS_E_DECRYPT when the ciphertext does not authenticate (wrong key,

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "mls/welcome.h"
-#include "mls/crypto_internal.h" /* HPKE LabeledExtract/Expand: see welcome_hpke */
 #include "mls/hpke.h"
 #include "mls/labeled.h"
 
@@ -240,100 +239,6 @@ mls_welcome_decrypt_group_info(const struct mls_suite *s, const struct mls_welco
 
 /* ---- committer ---- */
 
-/*
- * EncryptWithLabel(init_key, "Welcome", encrypted_group_info, GroupSecrets)
- * for many recipients (RFC 9420 section 5.1.3; RFC 9180 sections 5.1, 5.2,
- * mode_base):
- *   info = EncryptContext = V("MLS 1.0 Welcome") || V(encrypted_group_info)
- *   key_schedule_context = 0x00 || LabeledExtract("", "psk_id_hash", "")
- *                               || LabeledExtract("", "info_hash", info)
- *   per recipient:
- *     shared_secret, enc = Encap(init_key)
- *     secret     = LabeledExtract(shared_secret, "secret", "")
- *     key        = LabeledExpand(secret, "key", key_schedule_context, Nk)
- *     base_nonce = LabeledExpand(secret, "base_nonce", key_schedule_context, Nn)
- *     ciphertext = AEAD.Seal(key, base_nonce, "", GroupSecrets)   (seq 0)
- * The same computation as mls_encrypt_with_label, except that
- * key_schedule_context (whose info_hash covers the whole encrypted GroupInfo,
- * megabytes with a ratchet_tree extension) is computed once for all
- * recipients instead of once per recipient. mls/hpke.h has no entry point
- * taking a prepared context, so this uses the HPKE labelled helpers of
- * mls/crypto_internal.h; the unit tests and the welcome vectors check that
- * mls_decrypt_with_label opens the result.
- */
-struct welcome_hpke {
-        const struct mls_suite *s;
-        const struct mls_hash_ops *h;
-        uint8_t sid[MLS_HPKE_SUITE_ID_MAX];
-        size_t sid_len;
-        uint8_t ksc[1 + 2 * MLS_MAX_HASH_LEN];
-        size_t ksc_len;
-};
-
-static void
-wipe_keybuf(uint8_t (*p)[MLS_MAX_HASH_LEN])
-{
-        mls_wipe(*p, sizeof(*p));
-}
-
-static int
-welcome_hpke_init(const struct mls_suite *s, const struct mls_bytes *egi,
-                  struct welcome_hpke *ret_hp)
-{
-        _mls_writer_ struct mls_writer w = { 0 };
-        struct welcome_hpke hp = { .s = s, .h = s->ops->hash };
-        static const char label[] = MLS_LABEL_PREFIX "Welcome";
-
-        /* RFC 9420 section 5.1.3:
-         *   struct { opaque label<V>; opaque context<V>; } EncryptContext; */
-        mls_writer_init(&w);
-        MLS_TRY(mls_writer_opaque(&w, (const uint8_t *)label, sizeof(label) - 1));
-        MLS_TRY(mls_writer_opaque(&w, egi->data, egi->len));
-        hp.sid_len = mls_hpke_full_suite_id(s, hp.sid);
-        hp.ksc_len = 1 + 2 * s->hash_len;
-        hp.ksc[0] = 0x00; /* mode_base */
-        MLS_TRY(mls_hpke_labeled_extract(hp.h, hp.sid, hp.sid_len, NULL, 0, "psk_id_hash", NULL,
-                                         0, hp.ksc + 1));
-        MLS_TRY(mls_hpke_labeled_extract(hp.h, hp.sid, hp.sid_len, NULL, 0, "info_hash", w.buf,
-                                         w.len, hp.ksc + 1 + s->hash_len));
-        *ret_hp = hp;
-        return 0;
-}
-
-static int
-welcome_hpke_seal(const struct welcome_hpke *hp, const struct mls_rng *rng,
-                  const struct mls_bytes *pk, const uint8_t *pt, size_t pt_len,
-                  struct mls_hpke_ciphertext *ret_ct)
-{
-        const struct mls_suite *s = hp->s;
-        _mls_secret_ struct mls_secret *shared = NULL;
-        _bytes_ struct mls_bytes enc = { 0 };
-        _mls_free_ uint8_t *ct = NULL;
-        _mls_cleanup_(wipe_keybuf) uint8_t secret[MLS_MAX_HASH_LEN];
-        _mls_cleanup_(wipe_keybuf) uint8_t kn[MLS_MAX_HASH_LEN];
-        size_t ct_len;
-
-        MLS_TRY(mls_size_add(pt_len, s->aead_tag_len, &ct_len));
-        MLS_TRY(mls_hpke_encap(s, rng, pk->data, pk->len, &shared, &enc));
-        MLS_TRY(mls_hpke_labeled_extract(hp->h, hp->sid, hp->sid_len, shared->data, shared->len,
-                                         "secret", NULL, 0, secret));
-        mls_secret_free(MLS_TAKE(shared));
-        /* key || base_nonce: Nk + Nn <= 44 < MLS_MAX_HASH_LEN */
-        MLS_TRY(mls_hpke_labeled_expand(hp->h, hp->sid, hp->sid_len, secret, s->hash_len, "key",
-                                        hp->ksc, hp->ksc_len, kn, s->aead_key_len));
-        MLS_TRY(mls_hpke_labeled_expand(hp->h, hp->sid, hp->sid_len, secret, s->hash_len,
-                                        "base_nonce", hp->ksc, hp->ksc_len,
-                                        kn + s->aead_key_len, s->aead_nonce_len));
-        ct = malloc(ct_len);
-        if (!ct)
-                return MLS_E_NOMEM;
-        MLS_TRY(mls_crypto_aead_seal(s, kn, kn + s->aead_key_len, NULL, 0, pt, pt_len, ct));
-        ret_ct->kem_output = enc;
-        enc = (struct mls_bytes){ 0 };
-        ret_ct->ciphertext = (struct mls_bytes){ .data = MLS_TAKE(ct), .len = ct_len };
-        return 0;
-}
-
 /* Frees a partly built array of EncryptedGroupSecrets. */
 struct egs_array {
         struct mls_encrypted_group_secrets *v;
@@ -360,7 +265,7 @@ mls_welcome_build(const struct mls_epoch_secrets *ks, const struct mls_group_inf
         _mls_writer_ struct mls_writer pts = { 0 };
         _mls_free_ size_t *off = NULL;
         _mls_cleanup_(egs_array_clear) struct egs_array out = { 0 };
-        struct welcome_hpke hp;
+        struct mls_hpke_info hp;
         const struct mls_suite *s;
         const uint8_t *welcome_secret;
         size_t nh, n_off;
@@ -424,8 +329,12 @@ mls_welcome_build(const struct mls_epoch_secrets *ks, const struct mls_group_inf
         off[n_members] = pts.len;
         mls_secret_free(MLS_TAKE(joiner));
 
-        /* One HPKE encapsulation and seal per member (R-12.4.3.1-4). */
-        MLS_TRY(welcome_hpke_init(s, &egi, &hp));
+        /* One HPKE encapsulation and seal per member (R-12.4.3.1-4):
+         * EncryptWithLabel(init_key, "Welcome", encrypted_group_info,
+         * GroupSecrets). The EncryptContext covers the whole encrypted
+         * GroupInfo (megabytes with a ratchet_tree extension), so it is
+         * hashed once for all members, not once per member. */
+        MLS_TRY(mls_encrypt_with_label_prepare(s, "Welcome", egi.data, egi.len, &hp));
         out.v = calloc(n_members, sizeof(*out.v));
         if (!out.v)
                 return MLS_E_NOMEM;
@@ -440,9 +349,11 @@ mls_welcome_build(const struct mls_epoch_secrets *ks, const struct mls_group_inf
                         MLS_TRY(key_package_ref(s, m->key_package, ref));
                 MLS_TRY(mls_bytes_copy(&e->new_member, ref, nh));
                 out.n++; /* e is cleared with the array from here on */
-                MLS_TRY(welcome_hpke_seal(&hp, rng, &m->key_package->init_key,
-                                          pts.buf + off[i], off[i + 1] - off[i],
-                                          &e->encrypted_group_secrets));
+                MLS_TRY(mls_encrypt_with_label_prepared(
+                        &hp, rng, m->key_package->init_key.data, m->key_package->init_key.len,
+                        pts.buf + off[i], off[i + 1] - off[i],
+                        &e->encrypted_group_secrets.kem_output,
+                        &e->encrypted_group_secrets.ciphertext));
         }
         mls_writer_clear(&pts);
 

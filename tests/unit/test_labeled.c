@@ -319,6 +319,46 @@ test_decrypt_with_label_wrong_context_rejected(void **state)
         mls_bytes_clear(&ct);
 }
 
+/* R-5.1.3-1: the prepared form of EncryptWithLabel (EncryptContext hashed
+ * once, then one Encap per recipient) produces ciphertexts that
+ * DecryptWithLabel opens, for several recipients; another context does not
+ * open them. */
+static void
+test_encrypt_with_label_prepared_interoperates(void **state)
+{
+        const struct mls_suite *s = suite_of(state);
+        static const uint8_t pt[] = "group secrets";
+        uint8_t ctx[3000];
+        struct mls_hpke_info info;
+
+        for (size_t i = 0; i < sizeof(ctx); i++)
+                ctx[i] = (uint8_t)(i * 13);
+        assert_int_equal(mls_encrypt_with_label_prepare(s, "Welcome", ctx, sizeof(ctx), &info), 0);
+        for (int r = 0; r < 3; r++) {
+                struct mls_secret *priv = NULL, *out = NULL;
+                struct mls_bytes pub = { 0 }, kem = { 0 }, ct = { 0 };
+
+                assert_int_equal(mls_crypto_kem_generate(s, mls_rng_system(), &priv, &pub), 0);
+                assert_int_equal(mls_encrypt_with_label_prepared(&info, mls_rng_system(), pub.data,
+                                                                 pub.len, pt, sizeof(pt), &kem,
+                                                                 &ct), 0);
+                assert_int_equal(mls_decrypt_with_label(s, priv, "Welcome", ctx, sizeof(ctx),
+                                                        kem.data, kem.len, ct.data, ct.len, &out),
+                                 0);
+                assert_memory_equal(out->data, pt, sizeof(pt));
+                mls_secret_free(out);
+                out = NULL;
+                assert_int_equal(mls_decrypt_with_label(s, priv, "Welcome", ctx, sizeof(ctx) - 1,
+                                                        kem.data, kem.len, ct.data, ct.len, &out),
+                                 MLS_E_DECRYPT);
+                assert_null(out);
+                mls_secret_free(priv);
+                mls_bytes_clear(&pub);
+                mls_bytes_clear(&kem);
+                mls_bytes_clear(&ct);
+        }
+}
+
 static void
 test_mac_is_hmac(void **state)
 {
@@ -343,6 +383,7 @@ main(void)
                 cmocka_unit_test(test_sign_content_build_bytes),
                 PER_SUITE(test_sign_with_label_wrong_label_rejected),
                 PER_SUITE(test_decrypt_with_label_wrong_context_rejected),
+                PER_SUITE(test_encrypt_with_label_prepared_interoperates),
                 PER_SUITE(test_mac_is_hmac),
         };
 
