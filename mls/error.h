@@ -91,7 +91,15 @@
         X(MLS_E_BAD_STATE, -56, "InvalidState", "saved state is corrupt or of another version") \
         X(MLS_E_ENTROPY, -57, "EntropyFailure", "no randomness available")                 \
         X(MLS_E_EXPIRED_EPOCH, -58, "EpochExpired",                                        \
-          "message is for an epoch that is no longer retained")
+          "message is for an epoch that is no longer retained")                            \
+        X(MLS_E_IO, -59, "InternalError",                                                  \
+          "inter-process channel failed (peer gone or I/O error)")                         \
+        X(MLS_E_INSECURE_FILE, -60, "StorageFailure",                                      \
+          "key or state file has an unsafe type, owner or mode")                           \
+        X(MLS_E_BAD_CONFIG, -61, "InvalidConfiguration", "configuration file is invalid")  \
+        X(MLS_E_PROPOSALS_PENDING, -62, "ProposalsPending",                                \
+          "received proposals must be committed before sending application data")          \
+        X(MLS_E_GROUP_EXISTS, -63, "GroupExists", "a group with this group id already exists")
 
 #define MLS_ERR_DECL_(name, val, ext, text) name = val,
 enum mls_err {
