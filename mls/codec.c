@@ -284,6 +284,12 @@ writer_reserve(struct mls_writer *w, size_t extra)
 }
 
 int
+mls_writer_reserve(struct mls_writer *w, size_t extra)
+{
+        return writer_reserve(w, extra);
+}
+
+int
 mls_writer_raw(struct mls_writer *w, const uint8_t *p, size_t n)
 {
         if (n == 0)

@@ -98,6 +98,11 @@ void mls_writer_init_secure(struct mls_writer *w);
 void mls_writer_clear(struct mls_writer *w);
 #define _mls_writer_ _mls_cleanup_(mls_writer_clear)
 
+/* Makes room for `extra` more bytes in one allocation (a secure writer then
+ * holds its whole output in one guarded buffer instead of reallocating as
+ * it grows). Optional: the writer grows by itself. */
+MLS_MUST_CHECK int mls_writer_reserve(struct mls_writer *w, size_t extra);
+
 MLS_MUST_CHECK int mls_writer_u8(struct mls_writer *w, uint8_t v);
 MLS_MUST_CHECK int mls_writer_u16(struct mls_writer *w, uint16_t v);
 MLS_MUST_CHECK int mls_writer_u32(struct mls_writer *w, uint32_t v);

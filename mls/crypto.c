@@ -238,16 +238,40 @@ mls_hkdf_expand_v(const struct mls_hash_ops *h, const uint8_t *prk, size_t prk_l
 }
 
 int
+mls_crypto_hkdf_extract_into(const struct mls_suite *s, const uint8_t *salt, size_t salt_len,
+                             const uint8_t *ikm, size_t ikm_len, uint8_t *out)
+{
+        struct mls_iov iov = { ikm, ikm_len };
+
+        if (!s || !out || (!salt && salt_len) || (!ikm && ikm_len))
+                return MLS_E_INVALID_ARGUMENT;
+        return mls_hkdf_extract_v(s->ops->hash, salt, salt_len, &iov, 1, out);
+}
+
+int
+mls_crypto_hkdf_expand_into(const struct mls_suite *s, const uint8_t *prk, size_t prk_len,
+                            const uint8_t *info, size_t info_len, uint8_t *out, size_t len)
+{
+        struct mls_iov iov = { info, info_len };
+
+        if (!s || (!info && info_len) || (!prk && prk_len) || (!out && len))
+                return MLS_E_INVALID_ARGUMENT;
+        /* An invalid length leaves out untouched (its size is unknown). */
+        if (len > 255 * s->ops->hash->len)
+                return MLS_E_INVALID_ARGUMENT;
+        return mls_hkdf_expand_v(s->ops->hash, prk, prk_len, &iov, 1, out, len);
+}
+
+int
 mls_crypto_hkdf_extract(const struct mls_suite *s, const uint8_t *salt, size_t salt_len,
                         const uint8_t *ikm, size_t ikm_len, struct mls_secret **ret_prk)
 {
         _mls_secret_ struct mls_secret *prk = NULL;
-        struct mls_iov iov = { ikm, ikm_len };
 
         if (!s || (!salt && salt_len) || (!ikm && ikm_len))
                 return MLS_E_INVALID_ARGUMENT;
         MLS_TRY(mls_secret_new(s->ops->hash->len, &prk));
-        MLS_TRY(mls_hkdf_extract_v(s->ops->hash, salt, salt_len, &iov, 1, prk->data));
+        MLS_TRY(mls_crypto_hkdf_extract_into(s, salt, salt_len, ikm, ikm_len, prk->data));
         *ret_prk = MLS_TAKE(prk);
         return 0;
 }
@@ -258,14 +282,14 @@ mls_crypto_hkdf_expand(const struct mls_suite *s, const uint8_t *prk, size_t prk
                        struct mls_secret **ret_okm)
 {
         _mls_secret_ struct mls_secret *okm = NULL;
-        struct mls_iov iov = { info, info_len };
 
         if (!s || (!info && info_len) || (!prk && prk_len))
                 return MLS_E_INVALID_ARGUMENT;
+        /* Checked before allocating: a bad length costs no guarded page. */
         if (len > 255 * s->ops->hash->len)
                 return MLS_E_INVALID_ARGUMENT;
         MLS_TRY(mls_secret_new(len, &okm));
-        MLS_TRY(mls_hkdf_expand_v(s->ops->hash, prk, prk_len, &iov, 1, okm->data, len));
+        MLS_TRY(mls_crypto_hkdf_expand_into(s, prk, prk_len, info, info_len, okm->data, len));
         *ret_okm = MLS_TAKE(okm);
         return 0;
 }
@@ -465,58 +489,70 @@ mls_crypto_verify(const struct mls_suite *s, const uint8_t *pub, size_t pub_len,
  *       counter = counter + 1
  *     return (sk, pk(sk))
  */
-static int
-kem_derive_priv(const struct mls_kem_ops *k, const uint8_t *ikm, size_t ikm_len,
-                struct mls_secret **ret_priv)
+int
+mls_kem_derive_priv(const struct mls_kem_ops *k, const uint8_t *ikm, size_t ikm_len, uint8_t *out)
 {
-        _mls_cleanup_(wipe_hash_buf) uint8_t prk[MLS_MAX_HASH_LEN];
-        _mls_secret_ struct mls_secret *sk = NULL;
+        _mls_hash_buf_ uint8_t prk[MLS_MAX_HASH_LEN];
         uint8_t sid[MLS_HPKE_SUITE_ID_MAX];
         size_t sid_len = mls_hpke_kem_suite_id(k->id, sid);
         size_t nh = k->kdf->len;
 
         MLS_TRY(mls_hpke_labeled_extract(k->kdf, sid, sid_len, NULL, 0, "dkp_prk", ikm, ikm_len,
                                          prk));
-        MLS_TRY(mls_secret_new(k->priv_len, &sk));
-        if (!k->priv_check) {
-                MLS_TRY(mls_hpke_labeled_expand(k->kdf, sid, sid_len, prk, nh, "sk", NULL, 0,
-                                                sk->data, sk->len));
-                *ret_priv = MLS_TAKE(sk);
-                return 0;
-        }
+        if (!k->priv_check)
+                return mls_hpke_labeled_expand(k->kdf, sid, sid_len, prk, nh, "sk", NULL, 0, out,
+                                               k->priv_len);
         for (unsigned counter = 0; counter <= 255; counter++) {
                 uint8_t c = (uint8_t)counter;
                 int r;
 
                 MLS_TRY(mls_hpke_labeled_expand(k->kdf, sid, sid_len, prk, nh, "candidate", &c,
-                                                1, sk->data, sk->len));
-                sk->data[0] &= k->bitmask;
-                r = k->priv_check(k, sk->data);
-                if (r == 0) {
-                        *ret_priv = MLS_TAKE(sk);
+                                                1, out, k->priv_len));
+                out[0] &= k->bitmask;
+                r = k->priv_check(k, out);
+                if (r == 0)
                         return 0;
-                }
-                if (r != MLS_E_BAD_KEY)
+                if (r != MLS_E_BAD_KEY) {
+                        mls_wipe(out, k->priv_len);
                         return r;
+                }
         }
         /* DeriveKeyPairError: each candidate fails with probability below
          * 2^-32 (P-256) or much less; unreachable in practice. */
+        mls_wipe(out, k->priv_len);
         return MLS_E_CRYPTO;
+}
+
+int
+mls_crypto_kem_derive_keypair_into(const struct mls_suite *s, const uint8_t *ikm, size_t ikm_len,
+                                   uint8_t *priv_out, struct mls_bytes *ret_pub)
+{
+        const struct mls_kem_ops *k;
+        int r;
+
+        if (!s || !priv_out || !ret_pub || (!ikm && ikm_len))
+                return MLS_E_INVALID_ARGUMENT;
+        k = s->ops->kem;
+        r = mls_kem_derive_priv(k, ikm, ikm_len, priv_out);
+        if (r == 0)
+                r = k->pub_from_priv(k, priv_out, ret_pub);
+        if (r < 0)
+                mls_wipe(priv_out, k->priv_len);
+        return r;
 }
 
 int
 mls_crypto_kem_derive_keypair(const struct mls_suite *s, const uint8_t *ikm, size_t ikm_len,
                               struct mls_secret **ret_priv, struct mls_bytes *ret_pub)
 {
-        const struct mls_kem_ops *k;
         _mls_secret_ struct mls_secret *priv = NULL;
         struct mls_bytes pub = { 0 };
 
         if (!s || (!ikm && ikm_len))
                 return MLS_E_INVALID_ARGUMENT;
-        k = s->ops->kem;
-        MLS_TRY(kem_derive_priv(k, ikm, ikm_len, &priv));
-        MLS_TRY(k->pub_from_priv(k, priv, &pub));
+        /* The one guarded allocation is the key handed out. */
+        MLS_TRY(mls_secret_new(s->ops->kem->priv_len, &priv));
+        MLS_TRY(mls_crypto_kem_derive_keypair_into(s, ikm, ikm_len, priv->data, &pub));
         *ret_priv = MLS_TAKE(priv);
         *ret_pub = pub;
         return 0;
@@ -554,7 +590,7 @@ mls_crypto_kem_pub_from_priv(const struct mls_suite *s, const struct mls_secret 
         if (priv->len != k->priv_len)
                 return MLS_E_BAD_KEY;
         /* The NIST pub_from_priv checks the scalar range itself. */
-        return k->pub_from_priv(k, priv, ret_pub);
+        return k->pub_from_priv(k, priv->data, ret_pub);
 }
 
 int
@@ -570,19 +606,65 @@ mls_crypto_kem_check_pub(const struct mls_suite *s, const uint8_t *pub, size_t p
         return k->check_pub(k, pub);
 }
 
+static int
+kem_dh(const struct mls_suite *s, const uint8_t *priv, size_t priv_len, const uint8_t *own_pub,
+       const uint8_t *pub, size_t pub_len, uint8_t *out, size_t *ret_len)
+{
+        const struct mls_kem_ops *k;
+        int r;
+
+        if (!s || !priv || !out || (!pub && pub_len))
+                return MLS_E_INVALID_ARGUMENT;
+        k = s->ops->kem;
+        if (priv_len != k->priv_len || pub_len != k->pub_len) {
+                mls_wipe(out, k->dh_len);
+                return MLS_E_BAD_KEY;
+        }
+        /* The NIST dh checks the scalar range and decodes and validates pub
+         * itself (the same checks as check_pub). */
+        r = k->dh(k, priv, own_pub, pub, out);
+        if (r < 0) {
+                mls_wipe(out, k->dh_len);
+                return r;
+        }
+        if (ret_len)
+                *ret_len = k->dh_len;
+        return 0;
+}
+
+int
+mls_crypto_dh_into(const struct mls_suite *s, const uint8_t *priv, size_t priv_len,
+                   const uint8_t *pub, size_t pub_len, uint8_t *out, size_t *ret_len)
+{
+        return kem_dh(s, priv, priv_len, NULL, pub, pub_len, out, ret_len);
+}
+
+int
+mls_kem_dh_known_pub(const struct mls_suite *s, const uint8_t *priv, const uint8_t *own_pub,
+                     const uint8_t *pub, size_t pub_len, uint8_t *out, size_t *ret_len)
+{
+        if (!s || !own_pub)
+                return MLS_E_INVALID_ARGUMENT;
+        return kem_dh(s, priv, s->kem_priv_len, own_pub, pub, pub_len, out, ret_len);
+}
+
 int
 mls_crypto_dh(const struct mls_suite *s, const struct mls_secret *priv, const uint8_t *pub,
               size_t pub_len, struct mls_secret **ret_shared)
 {
+        _mls_secret_ struct mls_secret *z = NULL;
         const struct mls_kem_ops *k;
 
         if (!s || !priv || (!pub && pub_len))
                 return MLS_E_INVALID_ARGUMENT;
         k = s->ops->kem;
+        /* Checked before allocating: a bad key costs no guarded page. */
         if (priv->len != k->priv_len || pub_len != k->pub_len)
                 return MLS_E_BAD_KEY;
-        /* The NIST dh checks the scalar range itself. */
-        return k->dh(k, priv, pub, ret_shared);
+        MLS_TRY(mls_secret_new(k->dh_len, &z));
+        MLS_TRY(mls_crypto_dh_into(s, priv->data, priv->len, pub, pub_len, z->data, NULL));
+        *ret_shared = MLS_TAKE(z);
+        return 0;
 }
 
 /* ---- preload / self-test ---- */

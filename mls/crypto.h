@@ -45,6 +45,7 @@
 #define MLS_MAX_KEM_SECRET_LEN 64
 #define MLS_MAX_SIG_PUB_LEN 133
 #define MLS_MAX_SIG_LEN 139 /* DER ECDSA P-521 */
+#define MLS_MAX_KEM_DH_LEN 66 /* Ndh: P-521 x-coordinate */
 
 enum mls_suite_id {
         MLS_SUITE_X25519_AES128GCM_SHA256_ED25519 = 1,
@@ -116,6 +117,30 @@ MLS_MUST_CHECK int mls_crypto_hkdf_expand(const struct mls_suite *s, const uint8
                                           size_t prk_len, const uint8_t *info, size_t info_len,
                                           size_t len, struct mls_secret **ret_okm);
 
+/*
+ * The same two, writing into caller memory instead of a new struct
+ * mls_secret: no guarded allocation. Meant for stack buffers of the
+ * MLS_MAX_* sizes that the caller wipes on every return path (see
+ * _mls_hash_buf_ below). On failure out is wiped (an invalid argument,
+ * such as len > 255 * hash_len, leaves it untouched). extract: out holds
+ * hash_len bytes; expand: len bytes.
+ */
+MLS_MUST_CHECK int mls_crypto_hkdf_extract_into(const struct mls_suite *s, const uint8_t *salt,
+                                                size_t salt_len, const uint8_t *ikm,
+                                                size_t ikm_len, uint8_t *out);
+MLS_MUST_CHECK int mls_crypto_hkdf_expand_into(const struct mls_suite *s, const uint8_t *prk,
+                                               size_t prk_len, const uint8_t *info,
+                                               size_t info_len, uint8_t *out, size_t len);
+
+/* Stack buffers for transient secrets, wiped when they go out of scope:
+ *   _mls_hash_buf_ uint8_t prk[MLS_MAX_HASH_LEN]; */
+static inline void
+mls_hash_buf_wipe(uint8_t (*p)[MLS_MAX_HASH_LEN])
+{
+        mls_wipe(*p, sizeof(*p));
+}
+#define _mls_hash_buf_ _mls_cleanup_(mls_hash_buf_wipe)
+
 /* ---- AEAD ---- */
 
 /* out must hold pt_len + aead_tag_len bytes. key: aead_key_len bytes,
@@ -128,6 +153,19 @@ MLS_MUST_CHECK int mls_crypto_aead_seal(const struct mls_suite *s, const uint8_t
 MLS_MUST_CHECK int mls_crypto_aead_open(const struct mls_suite *s, const uint8_t *key,
                                         const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
                                         const uint8_t *ct, size_t ct_len, uint8_t *out);
+
+/* AEAD key and nonce of the largest suite, as one stack object wiped when
+ * it goes out of scope (_mls_aead_buf_). */
+struct mls_aead_buf {
+        uint8_t key[MLS_MAX_AEAD_KEY_LEN];
+        uint8_t nonce[MLS_MAX_AEAD_NONCE_LEN];
+};
+static inline void
+mls_aead_buf_wipe(struct mls_aead_buf *p)
+{
+        mls_wipe(p, sizeof(*p));
+}
+#define _mls_aead_buf_ _mls_cleanup_(mls_aead_buf_wipe)
 
 /* ---- signatures ---- */
 
@@ -152,6 +190,14 @@ MLS_MUST_CHECK int mls_crypto_verify(const struct mls_suite *s, const uint8_t *p
 MLS_MUST_CHECK int mls_crypto_kem_derive_keypair(const struct mls_suite *s, const uint8_t *ikm,
                                                  size_t ikm_len, struct mls_secret **ret_priv,
                                                  struct mls_bytes *ret_pub);
+/* DeriveKeyPair writing the private key into caller memory: priv_out holds
+ * kem_priv_len bytes (MLS_MAX_KEM_PRIV_LEN always suffices) and is wiped on
+ * failure. No guarded allocation (the caller keeps priv_out in a wiped
+ * stack buffer, e.g. an ephemeral HPKE key). */
+MLS_MUST_CHECK int mls_crypto_kem_derive_keypair_into(const struct mls_suite *s,
+                                                      const uint8_t *ikm, size_t ikm_len,
+                                                      uint8_t *priv_out,
+                                                      struct mls_bytes *ret_pub);
 /* GenerateKeyPair: DeriveKeyPair over Nsk random bytes from rng. */
 MLS_MUST_CHECK int mls_crypto_kem_generate(const struct mls_suite *s, const struct mls_rng *rng,
                                            struct mls_secret **ret_priv, struct mls_bytes *ret_pub);
@@ -167,5 +213,11 @@ MLS_MUST_CHECK int mls_crypto_kem_check_pub(const struct mls_suite *s, const uin
 MLS_MUST_CHECK int mls_crypto_dh(const struct mls_suite *s, const struct mls_secret *priv,
                                  const uint8_t *pub, size_t pub_len,
                                  struct mls_secret **ret_shared);
+/* The same into caller memory: priv is priv_len (= kem_priv_len) raw bytes,
+ * out holds MLS_MAX_KEM_DH_LEN bytes and gets Ndh of them (*ret_len); out
+ * is wiped on failure. No guarded allocation. */
+MLS_MUST_CHECK int mls_crypto_dh_into(const struct mls_suite *s, const uint8_t *priv,
+                                      size_t priv_len, const uint8_t *pub, size_t pub_len,
+                                      uint8_t *out, size_t *ret_len);
 
 #endif

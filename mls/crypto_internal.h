@@ -84,15 +84,20 @@ struct mls_kem_ops {
         /* NIST curves: 0 if the big-endian scalar is in [1, n-1], else
          * MLS_E_BAD_KEY. NULL for X25519/X448. */
         int (*priv_check)(const struct mls_kem_ops *k, const uint8_t *sk);
-        /* The caller has checked priv->len == priv_len. */
-        int (*pub_from_priv)(const struct mls_kem_ops *k, const struct mls_secret *priv,
+        /* priv: priv_len raw bytes (a guarded struct mls_secret's data or a
+         * wiped stack buffer; the caller has checked the length). */
+        int (*pub_from_priv)(const struct mls_kem_ops *k, const uint8_t *priv,
                              struct mls_bytes *ret_pub);
         /* The caller has checked pub_len. 0 or MLS_E_BAD_KEY. */
         int (*check_pub)(const struct mls_kem_ops *k, const uint8_t *pub);
-        /* ret_shared: dh_len bytes; MLS_E_BAD_KEY for an invalid pub or an
-         * all-zero result. The caller has checked both lengths. */
-        int (*dh)(const struct mls_kem_ops *k, const struct mls_secret *priv, const uint8_t *pub,
-                  struct mls_secret **ret_shared);
+        /* out: dh_len bytes (caller memory, wiped on failure); MLS_E_BAD_KEY
+         * for an invalid pub or an all-zero result. priv: priv_len bytes.
+         * own_pub: NULL, or the public key of priv (pub_from_priv's
+         * output) when the caller has it: an implementation that would
+         * otherwise recompute it (X448 through EVP) uses it instead. The
+         * caller has checked all lengths. */
+        int (*dh)(const struct mls_kem_ops *k, const uint8_t *priv, const uint8_t *own_pub,
+                  const uint8_t *pub, uint8_t *out);
         const void *impl;
 };
 
@@ -171,6 +176,36 @@ MLS_MUST_CHECK int mls_hpke_labeled_expand(const struct mls_hash_ops *h, const u
 struct mls_hpke_ctx;
 /* Sets the sequence number, so tests can reach the message limit. */
 void mls_hpke_ctx_set_seq(struct mls_hpke_ctx *ctx, uint64_t seq);
+
+/* ---- DeriveKeyPair into caller memory (mls/crypto.c) ---- */
+
+/* RFC 9180 section 7.1.3 DeriveKeyPair, private half: out gets
+ * k->priv_len bytes (wiped on failure). */
+MLS_MUST_CHECK int mls_kem_derive_priv(const struct mls_kem_ops *k, const uint8_t *ikm,
+                                       size_t ikm_len, uint8_t *out);
+
+/* mls_crypto_dh_into with the public key of priv supplied (own_pub,
+ * kem_pub_len bytes, exactly pk(priv): HPKE has it at hand), which spares
+ * X448 a second scalar multiplication. pub is validated as by
+ * mls_crypto_kem_check_pub (DeserializePublicKey): MLS_E_BAD_KEY. */
+MLS_MUST_CHECK int mls_kem_dh_known_pub(const struct mls_suite *s, const uint8_t *priv,
+                                        const uint8_t *own_pub, const uint8_t *pub,
+                                        size_t pub_len, uint8_t *out, size_t *ret_len);
+
+/* Wiped stack buffers of the sizes used inside the crypto module. */
+static inline void
+mls_kem_priv_buf_wipe(uint8_t (*p)[MLS_MAX_KEM_PRIV_LEN])
+{
+        mls_wipe(*p, sizeof(*p));
+}
+#define _mls_kem_priv_buf_ _mls_cleanup_(mls_kem_priv_buf_wipe)
+
+static inline void
+mls_kem_dh_buf_wipe(uint8_t (*p)[MLS_MAX_KEM_DH_LEN])
+{
+        mls_wipe(*p, sizeof(*p));
+}
+#define _mls_kem_dh_buf_ _mls_cleanup_(mls_kem_dh_buf_wipe)
 
 /* ---- shared helpers of the primitive files ---- */
 

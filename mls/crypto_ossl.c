@@ -329,9 +329,12 @@ ec_pub_from_scalar(const struct ec_curve *c, const EC_GROUP *group, const BIGNUM
 }
 
 /* R-5.1.1-1: a public key is an uncompressed point (0x04 || X || Y) on the
- * curve, not the point at infinity. */
+ * curve, not the point at infinity. The decoded point goes to *ret_point
+ * when that is not NULL. The curves have cofactor 1, so a point on the
+ * curve other than infinity has order n: no further subgroup check. */
 static int
-ec_pub_check(const struct ec_curve *c, const EC_GROUP *group, const uint8_t *pub)
+ec_pub_decode(const struct ec_curve *c, const EC_GROUP *group, const uint8_t *pub,
+              EC_POINT **ret_point)
 {
         _point_ EC_POINT *p = EC_POINT_new(group);
         _bnctx_ BN_CTX *bctx = BN_CTX_new();
@@ -345,7 +348,15 @@ ec_pub_check(const struct ec_curve *c, const EC_GROUP *group, const uint8_t *pub
                 return ossl_fail(MLS_E_BAD_KEY);
         if (EC_POINT_is_at_infinity(group, p) || EC_POINT_is_on_curve(group, p, bctx) != 1)
                 return ossl_fail(MLS_E_BAD_KEY);
+        if (ret_point)
+                *ret_point = MLS_TAKE(p);
         return 0;
+}
+
+static int
+ec_pub_check(const struct ec_curve *c, const EC_GROUP *group, const uint8_t *pub)
+{
+        return ec_pub_decode(c, group, pub, NULL);
 }
 
 /* An EVP_PKEY from OSSL_PARAMs (OpenSSL 3: OSSL_PARAM_BLD + fromdata);
@@ -417,15 +428,14 @@ ec_priv_check(const struct ec_curve *c, const uint8_t *sk_bytes)
 }
 
 static int
-ec_pub_from_priv(const struct ec_curve *c, const struct mls_secret *priv,
-                 struct mls_bytes *ret_pub)
+ec_pub_from_priv(const struct ec_curve *c, const uint8_t *priv, struct mls_bytes *ret_pub)
 {
         _group_ EC_GROUP *group = NULL;
         _bn_ BIGNUM *sk = NULL;
         uint8_t pub[MLS_MAX_KEM_PUB_LEN];
 
         MLS_TRY(ec_group_new(c, &group));
-        MLS_TRY(ec_scalar_load(group, priv->data, c->scalar_len, &sk));
+        MLS_TRY(ec_scalar_load(group, priv, c->scalar_len, &sk));
         MLS_TRY(ec_pub_from_scalar(c, group, sk, pub));
         return mls_bytes_copy(ret_pub, pub, c->point_len);
 }
@@ -462,7 +472,7 @@ static int
 ecdsa_pub_from_priv(const struct mls_sig_ops *g, const struct mls_secret *priv,
                     struct mls_bytes *ret_pub)
 {
-        return ec_pub_from_priv(g->impl, priv, ret_pub);
+        return ec_pub_from_priv(g->impl, priv->data, ret_pub);
 }
 
 static int
@@ -537,8 +547,7 @@ eckem_priv_check(const struct mls_kem_ops *k, const uint8_t *sk)
 }
 
 static int
-eckem_pub_from_priv(const struct mls_kem_ops *k, const struct mls_secret *priv,
-                    struct mls_bytes *ret_pub)
+eckem_pub_from_priv(const struct mls_kem_ops *k, const uint8_t *priv, struct mls_bytes *ret_pub)
 {
         return ec_pub_from_priv(k->impl, priv, ret_pub);
 }
@@ -553,31 +562,47 @@ eckem_check_pub(const struct mls_kem_ops *k, const uint8_t *pub)
 }
 
 /* RFC 9180 section 4.1: DH() of a NIST curve is the x-coordinate of the
- * shared point, Ndh bytes (OpenSSL pads it to the field size). */
+ * shared point, Ndh bytes (big-endian, padded to the field size).
+ *
+ * Computed on one EC_GROUP with the EC_POINT API: the peer point is decoded
+ * and checked once (ec_pub_decode), the scalar sits in a secure
+ * constant-time BIGNUM, and EC_POINT_mul of a single point takes OpenSSL's
+ * constant-time ladder -- the same operation the EVP ECDH exchange performs
+ * (ossl_ecdh_simple_compute_key), without building two EVP_PKEYs and
+ * without EVP_PKEY_derive_set_peer's full public-key validation, which
+ * costs one more scalar multiplication (n * Q == infinity) and tells
+ * nothing new on these cofactor-1 curves. */
 static int
-eckem_dh(const struct mls_kem_ops *k, const struct mls_secret *priv, const uint8_t *pub,
-         struct mls_secret **ret_shared)
+eckem_dh(const struct mls_kem_ops *k, const uint8_t *priv, const uint8_t *own_pub,
+         const uint8_t *pub, uint8_t *out)
 {
-        _pkey_ EVP_PKEY *skey = NULL;
-        _pkey_ EVP_PKEY *pkey = NULL;
-        _pctx_ EVP_PKEY_CTX *ctx = NULL;
-        _mls_secret_ struct mls_secret *z = NULL;
-        size_t z_len;
+        const struct ec_curve *c = k->impl;
+        _group_ EC_GROUP *group = NULL;
+        _bn_ BIGNUM *sk = NULL;
+        _point_ EC_POINT *peer = NULL;
+        _point_ EC_POINT *shared = NULL;
+        _bn_ BIGNUM *x = BN_secure_new();
+        _bnctx_ BN_CTX *bctx = BN_CTX_secure_new();
 
-        MLS_TRY(ec_pkey_from_pub(k->impl, pub, &pkey));
-        MLS_TRY(ec_pkey_from_priv(k->impl, priv->data, &skey));
-        MLS_TRY(mls_secret_new(k->dh_len, &z));
-        ctx = EVP_PKEY_CTX_new_from_pkey(NULL, skey, NULL);
-        if (!ctx)
+        (void)own_pub; /* the scalar alone is used */
+        if (!x || !bctx)
                 return ossl_fail(MLS_E_NOMEM);
-        z_len = z->len;
-        if (EVP_PKEY_derive_init(ctx) != 1)
+        MLS_TRY(ec_group_new(c, &group));
+        MLS_TRY(ec_pub_decode(c, group, pub, &peer));
+        MLS_TRY(ec_scalar_load(group, priv, c->scalar_len, &sk));
+        shared = EC_POINT_new(group);
+        if (!shared)
+                return ossl_fail(MLS_E_NOMEM);
+        if (EC_POINT_mul(group, shared, NULL, peer, sk, bctx) != 1)
                 return ossl_fail(MLS_E_CRYPTO);
-        if (EVP_PKEY_derive_set_peer(ctx, pkey) != 1)
+        /* Unreachable for 0 < sk < n and a point of order n. */
+        if (EC_POINT_is_at_infinity(group, shared))
                 return ossl_fail(MLS_E_BAD_KEY);
-        if (EVP_PKEY_derive(ctx, z->data, &z_len) != 1 || z_len != k->dh_len)
+        if (EC_POINT_get_affine_coordinates(group, shared, x, NULL, bctx) != 1 ||
+            BN_bn2binpad(x, out, (int)k->dh_len) != (int)k->dh_len) {
+                mls_wipe(out, k->dh_len);
                 return ossl_fail(MLS_E_CRYPTO);
-        *ret_shared = MLS_TAKE(z);
+        }
         return 0;
 }
 
@@ -623,10 +648,9 @@ raw_pub_from_priv(int type, const uint8_t *sk, size_t sk_len, size_t pub_len,
 }
 
 static int
-x448_pub_from_priv(const struct mls_kem_ops *k, const struct mls_secret *priv,
-                   struct mls_bytes *ret_pub)
+x448_pub_from_priv(const struct mls_kem_ops *k, const uint8_t *priv, struct mls_bytes *ret_pub)
 {
-        return raw_pub_from_priv(EVP_PKEY_X448, priv->data, priv->len, k->pub_len, ret_pub);
+        return raw_pub_from_priv(EVP_PKEY_X448, priv, k->priv_len, k->pub_len, ret_pub);
 }
 
 static int
@@ -639,35 +663,67 @@ x448_check_pub(const struct mls_kem_ops *k, const uint8_t *pub)
         return 0;
 }
 
+/* An X448 EVP_PKEY from the private key and, when known, its public key:
+ * EVP_PKEY_new_raw_private_key computes the public key (a full scalar
+ * multiplication) that a DH does not use; with both given, fromdata takes
+ * them as they are. The parameter array only points at the caller's
+ * buffers (OpenSSL copies the private key into its own secure memory and
+ * clears it on free). */
 static int
-x448_dh(const struct mls_kem_ops *k, const struct mls_secret *priv, const uint8_t *pub,
-        struct mls_secret **ret_shared)
+x448_priv_pkey(const struct mls_kem_ops *k, const uint8_t *priv, const uint8_t *own_pub,
+               EVP_PKEY **ret_pkey)
+{
+        _pctx_ EVP_PKEY_CTX *pctx = NULL;
+        OSSL_PARAM params[3];
+        EVP_PKEY *pkey = NULL;
+
+        if (!own_pub) {
+                pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_X448, NULL, priv, k->priv_len);
+                if (!pkey)
+                        return ossl_fail(MLS_E_BAD_KEY);
+                *ret_pkey = pkey;
+                return 0;
+        }
+        params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
+                                                      (void *)(uintptr_t)priv, k->priv_len);
+        params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                                      (void *)(uintptr_t)own_pub, k->pub_len);
+        params[2] = OSSL_PARAM_construct_end();
+        pctx = EVP_PKEY_CTX_new_from_name(NULL, "X448", NULL);
+        if (!pctx)
+                return ossl_fail(MLS_E_NOMEM);
+        if (EVP_PKEY_fromdata_init(pctx) != 1 ||
+            EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_KEYPAIR, params) != 1)
+                return ossl_fail(MLS_E_BAD_KEY);
+        *ret_pkey = pkey;
+        return 0;
+}
+
+static int
+x448_dh(const struct mls_kem_ops *k, const uint8_t *priv, const uint8_t *own_pub,
+        const uint8_t *pub, uint8_t *out)
 {
         _pkey_ EVP_PKEY *skey = NULL;
         _pkey_ EVP_PKEY *pkey = NULL;
         _pctx_ EVP_PKEY_CTX *ctx = NULL;
-        _mls_secret_ struct mls_secret *z = NULL;
-        size_t z_len;
+        size_t z_len = k->dh_len;
 
-        skey = EVP_PKEY_new_raw_private_key(EVP_PKEY_X448, NULL, priv->data, priv->len);
-        if (!skey)
-                return ossl_fail(MLS_E_BAD_KEY);
+        MLS_TRY(x448_priv_pkey(k, priv, own_pub, &skey));
         pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_X448, NULL, pub, k->pub_len);
         if (!pkey)
                 return ossl_fail(MLS_E_BAD_KEY);
-        MLS_TRY(mls_secret_new(k->dh_len, &z));
         ctx = EVP_PKEY_CTX_new_from_pkey(NULL, skey, NULL);
         if (!ctx)
                 return ossl_fail(MLS_E_NOMEM);
-        z_len = z->len;
         if (EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer(ctx, pkey) != 1)
                 return ossl_fail(MLS_E_BAD_KEY);
         /* OpenSSL fails the derivation when the result is all zero (a
          * low-order input, RFC 7748 section 6.2); check it ourselves too. */
-        if (EVP_PKEY_derive(ctx, z->data, &z_len) != 1 || z_len != k->dh_len ||
-            mls_crypto_is_zero(z->data, z->len))
+        if (EVP_PKEY_derive(ctx, out, &z_len) != 1 || z_len != k->dh_len ||
+            mls_crypto_is_zero(out, k->dh_len)) {
+                mls_wipe(out, k->dh_len);
                 return ossl_fail(MLS_E_BAD_KEY);
-        *ret_shared = MLS_TAKE(z);
+        }
         return 0;
 }
 

@@ -187,13 +187,12 @@ const struct mls_sig_ops mls_sig_ed25519 = {
 /* ---- X25519 (DHKEM id 0x0020) ---- */
 
 static int
-x25519_pub_from_priv(const struct mls_kem_ops *k, const struct mls_secret *priv,
-                     struct mls_bytes *ret_pub)
+x25519_pub_from_priv(const struct mls_kem_ops *k, const uint8_t *priv, struct mls_bytes *ret_pub)
 {
         uint8_t pk[crypto_scalarmult_BYTES];
 
         (void)k;
-        if (crypto_scalarmult_base(pk, priv->data) != 0)
+        if (crypto_scalarmult_base(pk, priv) != 0)
                 return MLS_E_BAD_KEY;
         return mls_bytes_copy(ret_pub, pk, sizeof(pk));
 }
@@ -209,18 +208,16 @@ x25519_check_pub(const struct mls_kem_ops *k, const uint8_t *pub)
 }
 
 static int
-x25519_dh(const struct mls_kem_ops *k, const struct mls_secret *priv, const uint8_t *pub,
-          struct mls_secret **ret_shared)
+x25519_dh(const struct mls_kem_ops *k, const uint8_t *priv, const uint8_t *own_pub,
+          const uint8_t *pub, uint8_t *out)
 {
-        _mls_secret_ struct mls_secret *z = NULL;
-
-        MLS_TRY(mls_secret_new(k->dh_len, &z));
+        (void)own_pub;
         /* RFC 9180 section 7.1.4 / RFC 7748 section 6.1: reject the
          * all-zero output of a low-order point. libsodium returns -1 then. */
-        if (crypto_scalarmult(z->data, priv->data, pub) != 0 ||
-            mls_crypto_is_zero(z->data, z->len))
+        if (crypto_scalarmult(out, priv, pub) != 0 || mls_crypto_is_zero(out, k->dh_len)) {
+                mls_wipe(out, k->dh_len);
                 return MLS_E_BAD_KEY;
-        *ret_shared = MLS_TAKE(z);
+        }
         return 0;
 }
 

@@ -5,6 +5,7 @@
  * this file adds the signatures, MACs and encryption around them.
  */
 #include <string.h>
+#include <sodium.h>
 
 #include "mls/framing.h"
 #include "mls/labeled.h"
@@ -338,7 +339,7 @@ ratchet_for(uint8_t content_type)
 /* RFC 9420 section 6.3.1: the nonce actually used is the ratchet nonce with
  * the reuse guard XORed into its first four bytes (R-6.3.1-6, R-6.3.2-6). */
 static void
-apply_reuse_guard(struct mls_key_nonce *kn, const uint8_t guard[MLS_REUSE_GUARD_LEN])
+apply_reuse_guard(struct mls_key_nonce_buf *kn, const uint8_t guard[MLS_REUSE_GUARD_LEN])
 {
         for (size_t i = 0; i < MLS_REUSE_GUARD_LEN; i++)
                 kn->nonce[i] ^= guard[i];
@@ -452,8 +453,8 @@ sender_data_aad_encode(const struct mls_bytes *group_id, uint64_t epoch, uint8_t
 
 /* AEAD seal into a new heap buffer of pt_len + Nt bytes. */
 static int
-seal_new(const struct mls_suite *s, const struct mls_key_nonce *kn, const struct mls_bytes *aad,
-         const uint8_t *pt, size_t pt_len, struct mls_bytes *ret_ct)
+seal_new(const struct mls_suite *s, const struct mls_key_nonce_buf *kn,
+         const struct mls_bytes *aad, const uint8_t *pt, size_t pt_len, struct mls_bytes *ret_ct)
 {
         _mls_free_ uint8_t *out = NULL;
         size_t n;
@@ -471,7 +472,7 @@ seal_new(const struct mls_suite *s, const struct mls_key_nonce *kn, const struct
 /* AEAD open into a new guarded buffer; MLS_E_DECRYPT for a ciphertext
  * shorter than the tag or one that does not authenticate. */
 static int
-open_secret(const struct mls_suite *s, const struct mls_key_nonce *kn,
+open_secret(const struct mls_suite *s, const struct mls_key_nonce_buf *kn,
             const struct mls_bytes *aad, const struct mls_bytes *ct, struct mls_secret **ret_pt)
 {
         _mls_secret_ struct mls_secret *pt = NULL;
@@ -485,6 +486,33 @@ open_secret(const struct mls_suite *s, const struct mls_key_nonce *kn,
         return 0;
 }
 
+/* The encoded size of PrivateMessageContent: exact for application data
+ *   opaque application_data<V>; FramedContentAuthData auth (signature<V>);
+ *   padding
+ * and a guess for proposals and commits (the writer grows past it). */
+static int
+private_content_size_hint(const struct mls_authenticated_content *ac,
+                          const struct mls_frame_padding *pad, size_t *ret_size)
+{
+        const struct mls_framed_content *fc = &ac->content;
+        size_t n = 0, body;
+
+        if (fc->content_type == MLS_CONTENT_APPLICATION)
+                body = mls_varint_size(fc->application_data.len) + fc->application_data.len;
+        else
+                body = 1024;
+        MLS_TRY(mls_size_add(n, body, &n));
+        MLS_TRY(mls_size_add(n, mls_varint_size(ac->auth.signature.len), &n));
+        MLS_TRY(mls_size_add(n, ac->auth.signature.len, &n));
+        if (fc->content_type == MLS_CONTENT_COMMIT) {
+                MLS_TRY(mls_size_add(n, mls_varint_size(ac->auth.confirmation_tag.len), &n));
+                MLS_TRY(mls_size_add(n, ac->auth.confirmation_tag.len, &n));
+        }
+        MLS_TRY(mls_size_add(n, padding_len(pad, n), &n));
+        *ret_size = n;
+        return 0;
+}
+
 int
 mls_frame_private_protect(const struct mls_frame_group *g,
                           const struct mls_authenticated_content *ac,
@@ -494,12 +522,13 @@ mls_frame_private_protect(const struct mls_frame_group *g,
 {
         _mls_writer_ struct mls_writer pt = { 0 }, out = { 0 };
         _bytes_ struct mls_bytes aad = { 0 }, sd_aad = { 0 }, sd_bytes = { 0 };
-        _mls_key_nonce_ struct mls_key_nonce kn = { 0 }, sd_kn = { 0 };
+        _mls_key_nonce_buf_ struct mls_key_nonce_buf kn = { 0 }, sd_kn = { 0 };
         _mls_cleanup_(guard_wipe) uint8_t guard[MLS_REUSE_GUARD_LEN] = { 0 };
         _mls_cleanup_(mls_message_clear) struct mls_message m = { 0 };
         const struct mls_framed_content *fc;
         struct mls_sender_data sd;
         const struct mls_suite *s;
+        size_t pt_size;
 
         if (!group_valid(g) || !ac || !sender_data_secret || !tree || !rng || !ret_msg)
                 return MLS_E_INVALID_ARGUMENT;
@@ -519,8 +548,12 @@ mls_frame_private_protect(const struct mls_frame_group *g,
         if (fc->content_type == MLS_CONTENT_COMMIT && ac->auth.confirmation_tag.len == 0)
                 return MLS_E_INVALID_ARGUMENT;
 
-        /* R-6.3.1-1, R-6.3.1-2: content || auth || zero padding. */
+        /* R-6.3.1-1, R-6.3.1-2: content || auth || zero padding, in guarded
+         * memory: the one guarded allocation of a protect (the key and
+         * nonces below live in wiped stack buffers). */
+        MLS_TRY(private_content_size_hint(ac, pad, &pt_size));
         mls_writer_init_secure(&pt);
+        MLS_TRY(mls_writer_reserve(&pt, pt_size));
         MLS_TRY(private_content_encode(&pt, ac, pad));
         /* R-6.3.1-8 */
         MLS_TRY(content_aad_encode(&fc->group_id, fc->epoch, fc->content_type,
@@ -535,7 +568,8 @@ mls_frame_private_protect(const struct mls_frame_group *g,
 
         /* R-6.3.1-4: an unused generation of our own ratchet (consumed here
          * whatever happens next: a generation is never used twice). */
-        MLS_TRY(mls_st_next(tree, fc->sender.leaf_index, ratchet_for(fc->content_type), &kn));
+        MLS_TRY(mls_st_next_into(tree, fc->sender.leaf_index, ratchet_for(fc->content_type),
+                                 &kn));
         /* R-6.3.1-6: a fresh random reuse guard per message. */
         MLS_TRY(mls_rng_fill(rng, guard, sizeof(guard)));
         apply_reuse_guard(&kn, guard);
@@ -545,7 +579,7 @@ mls_frame_private_protect(const struct mls_frame_group *g,
                 .generation = kn.generation,
         };
         /* The content key and nonce are not needed any more. */
-        mls_key_nonce_clear(&kn);
+        mls_key_nonce_buf_clear(&kn);
         mls_writer_clear(&pt);
         /* R-6.3.1-7: the guard travels in SenderData. */
         memcpy(sd.reuse_guard, guard, sizeof(guard));
@@ -554,19 +588,60 @@ mls_frame_private_protect(const struct mls_frame_group *g,
         MLS_TRY(mls_sender_data_to_bytes(&sd, &sd_bytes));
         mls_sender_data_clear(&sd);
         /* R-6.3.2-3: key and nonce from the ciphertext sample. */
-        MLS_TRY(mls_st_sender_data_key(s, sender_data_secret, sds_len,
-                                       m.private_message.ciphertext.data,
-                                       m.private_message.ciphertext.len, &sd_kn));
+        MLS_TRY(mls_st_sender_data_key_into(s, sender_data_secret, sds_len,
+                                            m.private_message.ciphertext.data,
+                                            m.private_message.ciphertext.len, &sd_kn));
         /* R-6.3.2-4 */
         MLS_TRY(sender_data_aad_encode(&fc->group_id, fc->epoch, fc->content_type, &sd_aad));
         MLS_TRY(seal_new(s, &sd_kn, &sd_aad, sd_bytes.data, sd_bytes.len,
                          &m.private_message.encrypted_sender_data));
-        mls_key_nonce_clear(&sd_kn);
+        mls_key_nonce_buf_clear(&sd_kn);
         mls_wipe(sd_bytes.data, sd_bytes.len);
 
         mls_writer_init(&out);
         MLS_TRY(mls_message_encode(&out, &m));
         return mls_writer_finish(&out, ret_msg);
+}
+
+/* RFC 9420 section 6.3.2 (R-6.3.2-1): SenderData is u32 leaf_index ||
+ * u32 generation || reuse_guard[4], 12 bytes. A well-formed one is opened
+ * into a wiped stack buffer; a longer ciphertext (which can only be
+ * malformed, but must still tell MLS_E_DECRYPT from MLS_E_INVALID_MESSAGE)
+ * into guarded memory. */
+#define SENDER_DATA_STACK 64
+
+static void
+sd_buf_wipe(uint8_t (*p)[SENDER_DATA_STACK])
+{
+        mls_wipe(*p, sizeof(*p));
+}
+
+static int
+open_sender_data(const struct mls_suite *s, const struct mls_key_nonce_buf *kn,
+                 const struct mls_bytes *aad, const struct mls_bytes *ct,
+                 struct mls_sender_data *ret_sd)
+{
+        _mls_cleanup_(sd_buf_wipe) uint8_t buf[SENDER_DATA_STACK];
+        _mls_secret_ struct mls_secret *big = NULL;
+        const uint8_t *pt;
+        size_t pt_len;
+
+        if (ct->len < s->aead_tag_len)
+                return MLS_E_DECRYPT;
+        pt_len = ct->len - s->aead_tag_len;
+        if (pt_len <= sizeof(buf)) {
+                MLS_TRY(mls_crypto_aead_open(s, kn->key, kn->nonce, aad->data, aad->len,
+                                             ct->data, ct->len, buf));
+                pt = buf;
+        } else {
+                MLS_TRY(open_secret(s, kn, aad, ct, &big));
+                pt = big->data;
+        }
+        /* It authenticated, so a malformed SenderData means the sender is
+         * broken: the message is malformed. */
+        if (mls_sender_data_from_bytes(pt, pt_len, ret_sd) < 0)
+                return MLS_E_INVALID_MESSAGE;
+        return 0;
 }
 
 /* Moves the arm of PrivateMessageContent into a FramedContent of the same
@@ -602,8 +677,8 @@ mls_frame_private_unprotect(const struct mls_frame_group *g,
                             struct mls_authenticated_content *ret_ac)
 {
         _bytes_ struct mls_bytes sd_aad = { 0 }, aad = { 0 };
-        _mls_key_nonce_ struct mls_key_nonce sd_kn = { 0 }, kn = { 0 }, commit_kn = { 0 };
-        _mls_secret_ struct mls_secret *sd_pt = NULL, *pt = NULL;
+        _mls_key_nonce_buf_ struct mls_key_nonce_buf sd_kn = { 0 }, kn = { 0 }, commit_kn = { 0 };
+        _mls_secret_ struct mls_secret *pt = NULL;
         _mls_cleanup_(mls_private_message_content_clear) struct mls_private_message_content pmc = {
                 0
         };
@@ -633,16 +708,11 @@ mls_frame_private_unprotect(const struct mls_frame_group *g,
         type = ratchet_for(pm->content_type);
 
         /* R-6.3.2-3, R-6.3.2-4: open SenderData. */
-        MLS_TRY(mls_st_sender_data_key(s, sender_data_secret, sds_len, pm->ciphertext.data,
-                                       pm->ciphertext.len, &sd_kn));
+        MLS_TRY(mls_st_sender_data_key_into(s, sender_data_secret, sds_len, pm->ciphertext.data,
+                                            pm->ciphertext.len, &sd_kn));
         MLS_TRY(sender_data_aad_encode(&pm->group_id, pm->epoch, pm->content_type, &sd_aad));
-        MLS_TRY(open_secret(s, &sd_kn, &sd_aad, &pm->encrypted_sender_data, &sd_pt));
-        mls_key_nonce_clear(&sd_kn);
-        /* R-6.3.2-1; it authenticated, so a malformed SenderData means the
-         * sender is broken: the message is malformed. */
-        if (mls_sender_data_from_bytes(sd_pt->data, sd_pt->len, &sd) < 0)
-                return MLS_E_INVALID_MESSAGE;
-        mls_secret_free(MLS_TAKE(sd_pt));
+        MLS_TRY(open_sender_data(s, &sd_kn, &sd_aad, &pm->encrypted_sender_data, &sd));
+        mls_key_nonce_buf_clear(&sd_kn);
 
         /* R-6.3.2-5: the leaf must be in the tree and a member (non-blank)
          * before anything is derived for it. */
@@ -657,13 +727,14 @@ mls_frame_private_unprotect(const struct mls_frame_group *g,
          * rules of the secret tree, looked at without consuming it: the real
          * tree changes only once the message is authenticated, so a forged
          * message cannot burn a genuine one's key. */
-        MLS_TRY(mls_st_peek(tree, sd.leaf_index, type, sd.generation, &kn));
+        MLS_TRY(mls_st_peek_into(tree, sd.leaf_index, type, sd.generation, &kn));
         apply_reuse_guard(&kn, sd.reuse_guard);
         /* R-6.3.1-8 */
         MLS_TRY(content_aad_encode(&pm->group_id, pm->epoch, pm->content_type,
                                    &pm->authenticated_data, &aad));
+        /* The one guarded allocation of an unprotect: the plaintext. */
         MLS_TRY(open_secret(s, &kn, &aad, &pm->ciphertext, &pt));
-        mls_key_nonce_clear(&kn);
+        mls_key_nonce_buf_clear(&kn);
 
         /* R-6.3.1-1, R-6.3.1-3: content, auth, then zero padding (the
          * decoder reads everything and rejects a non-zero padding byte). */
@@ -686,8 +757,8 @@ mls_frame_private_unprotect(const struct mls_frame_group *g,
 
         /* Authenticated: now consume the generation in the real tree
          * (R-9.2-4, R-9.2-5). Deterministic, so it yields the same key. */
-        MLS_TRY(mls_st_get(tree, sd.leaf_index, type, sd.generation, &commit_kn));
-        mls_key_nonce_clear(&commit_kn);
+        MLS_TRY(mls_st_get_into(tree, sd.leaf_index, type, sd.generation, &commit_kn));
+        mls_key_nonce_buf_clear(&commit_kn);
 
         *ret_ac = ac;
         memset(&ac, 0, sizeof(ac));

@@ -48,6 +48,16 @@ MLS_MUST_CHECK int mls_hpke_decap(const struct mls_suite *s, const struct mls_se
                                   const uint8_t *enc, size_t enc_len,
                                   struct mls_secret **ret_shared_secret);
 
+/* Encap and Decap writing shared_secret into caller memory (Nsecret bytes;
+ * MLS_MAX_KEM_SECRET_LEN always suffices) instead of a new struct
+ * mls_secret: no guarded allocation. shared_out is wiped on failure. */
+MLS_MUST_CHECK int mls_hpke_encap_into(const struct mls_suite *s, const struct mls_rng *rng,
+                                       const uint8_t *pk_r, size_t pk_r_len,
+                                       uint8_t *shared_out, struct mls_bytes *ret_enc);
+MLS_MUST_CHECK int mls_hpke_decap_into(const struct mls_suite *s, const struct mls_secret *sk_r,
+                                       const uint8_t *enc, size_t enc_len,
+                                       uint8_t *shared_out);
+
 /* ---- key schedule and contexts (RFC 9180 sections 5.1, 5.2, 5.3) ---- */
 
 /*
@@ -110,7 +120,15 @@ MLS_MUST_CHECK int mls_hpke_open(struct mls_hpke_ctx *ctx, const uint8_t *aad, s
 MLS_MUST_CHECK int mls_hpke_export(const struct mls_hpke_ctx *ctx, const uint8_t *exp_ctx,
                                    size_t exp_ctx_len, size_t len, struct mls_secret **ret_out);
 
-/* ---- single shot (RFC 9180 section 6.1) ---- */
+/* Export into caller memory (len bytes, wiped on failure): no guarded
+ * allocation. */
+MLS_MUST_CHECK int mls_hpke_export_into(const struct mls_hpke_ctx *ctx, const uint8_t *exp_ctx,
+                                        size_t exp_ctx_len, uint8_t *out, size_t len);
+
+/* ---- single shot (RFC 9180 section 6.1) ----
+ * These keep no context: key schedule outputs stay in wiped stack buffers.
+ * A seal allocates no guarded memory, an open exactly one buffer (the
+ * plaintext it returns). */
 
 /* SealBase(pkR, info, aad, pt) -> (enc, ct). */
 MLS_MUST_CHECK int mls_hpke_seal_base(const struct mls_suite *s, const struct mls_rng *rng,

@@ -89,6 +89,14 @@ ks_put(struct mls_epoch_secrets *ks, enum mls_ks_secret which, const struct mls_
         ks->present |= (uint16_t)(1u << which);
 }
 
+/* The slot of `which`, to derive a value straight into; ks_mark then
+ * records it as held. */
+static void
+ks_mark(struct mls_epoch_secrets *ks, enum mls_ks_secret which)
+{
+        ks->present |= (uint16_t)(1u << which);
+}
+
 /* A secret argument: NULL, or exactly Nh bytes. */
 static bool
 arg_ok(const struct mls_suite *s, const struct mls_secret *v, bool may_be_null)
@@ -100,73 +108,80 @@ arg_ok(const struct mls_suite *s, const struct mls_secret *v, bool may_be_null)
 
 /* Every epoch-derived secret from epoch_secret:
  *   <secret> = DeriveSecret(epoch_secret, <label>)   (R-8-4, R-8.7-1)
- * The caller wipes epoch_secret right after (R-9.2-2: it is consumed). */
+ * each derived straight into its slot of the epoch's one guarded slab. The
+ * caller wipes epoch_secret right after (R-9.2-2: it is consumed). */
 static int
 ks_derive_from_epoch(struct mls_epoch_secrets *ks, const uint8_t *epoch_secret)
 {
         for (size_t i = 0; i < MLS_ARRAY_SIZE(epoch_labels); i++) {
-                _mls_secret_ struct mls_secret *v = NULL;
-
-                MLS_TRY(mls_derive_secret(ks->suite, epoch_secret, ks->nh, epoch_labels[i].label,
-                                          &v));
-                ks_put(ks, epoch_labels[i].which, v);
+                MLS_TRY(mls_derive_secret_into(ks->suite, epoch_secret, ks->nh,
+                                               epoch_labels[i].label,
+                                               ks_slot(ks, epoch_labels[i].which)));
+                ks_mark(ks, epoch_labels[i].which);
         }
         return 0;
 }
 
-/* member_secret = KDF.Extract(salt = joiner_secret, ikm = psk_secret or 0).
- * (The RFC leaves this value unnamed; we call it the member secret.) */
+/* member_secret = KDF.Extract(salt = joiner_secret, ikm = psk_secret or 0)
+ * into out (Nh bytes). (The RFC leaves this value unnamed; we call it the
+ * member secret.) */
 static int
 ks_member_secret(const struct mls_suite *s, const uint8_t *joiner, const struct mls_secret *psk,
-                 struct mls_secret **ret_member)
+                 uint8_t *out)
 {
         uint8_t zero[MLS_MAX_HASH_LEN] = { 0 };
 
-        return mls_crypto_hkdf_extract(s, joiner, s->hash_len, psk ? psk->data : zero,
-                                       s->hash_len, ret_member);
+        return mls_crypto_hkdf_extract_into(s, joiner, s->hash_len, psk ? psk->data : zero,
+                                            s->hash_len, out);
 }
 
 /* From joiner_secret down (R-8-2, R-8-3):
  *   member  = KDF.Extract(joiner_secret, psk_secret)
  *   welcome_secret = DeriveSecret(member, "welcome")
  *   epoch_secret   = ExpandWithLabel(member, "epoch", GroupContext, KDF.Nh)
- * member and epoch_secret live only in this function (cleanup wipes them). */
+ * member and epoch_secret live only in this function, in stack buffers
+ * that the cleanup attribute wipes on every return path. */
 static int
 ks_derive_from_joiner(struct mls_epoch_secrets *ks, const uint8_t *joiner,
                       const struct mls_secret *psk, const uint8_t *gc, size_t gc_len)
 {
-        _mls_secret_ struct mls_secret *member = NULL, *welcome = NULL, *epoch = NULL;
+        _mls_hash_buf_ uint8_t member[MLS_MAX_HASH_LEN];
+        _mls_hash_buf_ uint8_t epoch[MLS_MAX_HASH_LEN];
 
-        MLS_TRY(ks_member_secret(ks->suite, joiner, psk, &member));
-        MLS_TRY(mls_derive_secret(ks->suite, member->data, member->len, "welcome", &welcome));
-        ks_put(ks, MLS_KS_WELCOME_SECRET, welcome);
-        MLS_TRY(mls_expand_with_label(ks->suite, member->data, member->len, "epoch", gc, gc_len,
-                                      ks->nh, &epoch));
-        return ks_derive_from_epoch(ks, epoch->data);
+        MLS_TRY(ks_member_secret(ks->suite, joiner, psk, member));
+        MLS_TRY(mls_derive_secret_into(ks->suite, member, ks->nh, "welcome",
+                                       ks_slot(ks, MLS_KS_WELCOME_SECRET)));
+        ks_mark(ks, MLS_KS_WELCOME_SECRET);
+        MLS_TRY(mls_expand_with_label_into(ks->suite, member, ks->nh, "epoch", gc, gc_len, epoch,
+                                           ks->nh));
+        return ks_derive_from_epoch(ks, epoch);
 }
 
 /* RFC 9420 section 8 (R-8-2):
  *   joiner_secret = ExpandWithLabel(KDF.Extract(init_secret_[n-1],
  *                       commit_secret), "joiner", GroupContext_[n], KDF.Nh)
- * The Extract output is wiped on return. */
+ * The Extract output is a wiped stack temporary; joiner_secret goes
+ * straight into its slot. One guarded allocation per epoch: the slab. */
 static int
 ks_from_init_raw(const struct mls_suite *s, const uint8_t *init, const struct mls_secret *commit,
                  const struct mls_secret *psk, const uint8_t *gc, size_t gc_len,
                  struct mls_epoch_secrets **ret_ks)
 {
         _mls_ks_ struct mls_epoch_secrets *ks = NULL;
-        _mls_secret_ struct mls_secret *prk = NULL, *joiner = NULL;
+        _mls_hash_buf_ uint8_t prk[MLS_MAX_HASH_LEN];
         uint8_t zero[MLS_MAX_HASH_LEN] = { 0 };
+        uint8_t *joiner;
 
         if (!gc || gc_len == 0)
                 return MLS_E_INVALID_ARGUMENT;
         MLS_TRY(ks_alloc(s, &ks));
-        MLS_TRY(mls_crypto_hkdf_extract(s, init, s->hash_len, commit ? commit->data : zero,
-                                        s->hash_len, &prk));
-        MLS_TRY(mls_expand_with_label(s, prk->data, prk->len, "joiner", gc, gc_len, s->hash_len,
-                                      &joiner));
-        ks_put(ks, MLS_KS_JOINER_SECRET, joiner);
-        MLS_TRY(ks_derive_from_joiner(ks, joiner->data, psk, gc, gc_len));
+        MLS_TRY(mls_crypto_hkdf_extract_into(s, init, s->hash_len, commit ? commit->data : zero,
+                                             s->hash_len, prk));
+        joiner = ks_slot(ks, MLS_KS_JOINER_SECRET);
+        MLS_TRY(mls_expand_with_label_into(s, prk, s->hash_len, "joiner", gc, gc_len, joiner,
+                                           s->hash_len));
+        ks_mark(ks, MLS_KS_JOINER_SECRET);
+        MLS_TRY(ks_derive_from_joiner(ks, joiner, psk, gc, gc_len));
         *ret_ks = MLS_TAKE(ks);
         return 0;
 }
@@ -206,14 +221,13 @@ mls_ks_new_group(const struct mls_suite *s, const struct mls_rng *rng, const uin
                  size_t gc_len, struct mls_epoch_secrets **ret_ks)
 {
         _mls_ks_ struct mls_epoch_secrets *ks = NULL;
-        _mls_secret_ struct mls_secret *epoch = NULL;
+        _mls_hash_buf_ uint8_t epoch[MLS_MAX_HASH_LEN];
 
         if (!s || !gc || gc_len == 0)
                 return MLS_E_INVALID_ARGUMENT;
         MLS_TRY(ks_alloc(s, &ks));
-        MLS_TRY(mls_secret_new(s->hash_len, &epoch));
-        MLS_TRY(mls_rng_fill(rng, epoch->data, epoch->len));
-        MLS_TRY(ks_derive_from_epoch(ks, epoch->data));
+        MLS_TRY(mls_rng_fill(rng, epoch, s->hash_len));
+        MLS_TRY(ks_derive_from_epoch(ks, epoch));
         *ret_ks = MLS_TAKE(ks);
         return 0;
 }
@@ -238,16 +252,49 @@ mls_ks_from_joiner(const struct mls_suite *s, const struct mls_secret *joiner_se
 }
 
 int
+mls_ks_welcome_secret_into(const struct mls_suite *s, const struct mls_secret *joiner_secret,
+                           const struct mls_secret *psk_secret, uint8_t *out)
+{
+        _mls_hash_buf_ uint8_t member[MLS_MAX_HASH_LEN];
+
+        if (!s || !out || !arg_ok(s, joiner_secret, false) || !arg_ok(s, psk_secret, true))
+                return MLS_E_INVALID_ARGUMENT;
+        /* R-8-3: welcome_secret = DeriveSecret(Extract(joiner, psk), "welcome") */
+        MLS_TRY(ks_member_secret(s, joiner_secret->data, psk_secret, member));
+        return mls_derive_secret_into(s, member, s->hash_len, "welcome", out);
+}
+
+int
 mls_ks_welcome_secret(const struct mls_suite *s, const struct mls_secret *joiner_secret,
                       const struct mls_secret *psk_secret, struct mls_secret **ret_welcome_secret)
 {
-        _mls_secret_ struct mls_secret *member = NULL;
+        _mls_secret_ struct mls_secret *ws = NULL;
 
         if (!s || !arg_ok(s, joiner_secret, false) || !arg_ok(s, psk_secret, true))
                 return MLS_E_INVALID_ARGUMENT;
-        /* R-8-3: welcome_secret = DeriveSecret(Extract(joiner, psk), "welcome") */
-        MLS_TRY(ks_member_secret(s, joiner_secret->data, psk_secret, &member));
-        return mls_derive_secret(s, member->data, member->len, "welcome", ret_welcome_secret);
+        MLS_TRY(mls_secret_new(s->hash_len, &ws));
+        MLS_TRY(mls_ks_welcome_secret_into(s, joiner_secret, psk_secret, ws->data));
+        *ret_welcome_secret = MLS_TAKE(ws);
+        return 0;
+}
+
+int
+mls_ks_welcome_key_nonce_into(const struct mls_suite *s, const uint8_t *welcome_secret,
+                              size_t len, uint8_t *key, uint8_t *nonce)
+{
+        int e;
+
+        if (!s || !welcome_secret || len != s->hash_len || !key || !nonce)
+                return MLS_E_INVALID_ARGUMENT;
+        /* R-12.4.3.1-7: welcome key and nonce from welcome_secret. */
+        e = mls_expand_with_label_into(s, welcome_secret, len, "key", NULL, 0, key,
+                                       s->aead_key_len);
+        if (e == 0)
+                e = mls_expand_with_label_into(s, welcome_secret, len, "nonce", NULL, 0, nonce,
+                                               s->aead_nonce_len);
+        if (e < 0)
+                mls_wipe(key, s->aead_key_len);
+        return e;
 }
 
 int
@@ -258,11 +305,9 @@ mls_ks_welcome_key_nonce(const struct mls_suite *s, const uint8_t *welcome_secre
 
         if (!s || !welcome_secret || len != s->hash_len)
                 return MLS_E_INVALID_ARGUMENT;
-        /* R-12.4.3.1-7: welcome key and nonce from welcome_secret. */
-        MLS_TRY(mls_expand_with_label(s, welcome_secret, len, "key", NULL, 0, s->aead_key_len,
-                                      &key));
-        MLS_TRY(mls_expand_with_label(s, welcome_secret, len, "nonce", NULL, 0,
-                                      s->aead_nonce_len, &nonce));
+        MLS_TRY(mls_secret_new(s->aead_key_len, &key));
+        MLS_TRY(mls_secret_new(s->aead_nonce_len, &nonce));
+        MLS_TRY(mls_ks_welcome_key_nonce_into(s, welcome_secret, len, key->data, nonce->data));
         *ret_key = MLS_TAKE(key);
         *ret_nonce = MLS_TAKE(nonce);
         return 0;
@@ -332,22 +377,42 @@ mls_ks_epoch_authenticator(const struct mls_epoch_secrets *ks, struct mls_bytes 
  *     ExpandWithLabel(DeriveSecret(exporter_secret, Label),
  *                     "exported", Hash(Context), Length) */
 int
-mls_ks_export(const struct mls_epoch_secrets *ks, const uint8_t *label, size_t label_len,
-              const uint8_t *context, size_t context_len, size_t len,
-              struct mls_secret **ret_out)
+mls_ks_export_into(const struct mls_epoch_secrets *ks, const uint8_t *label, size_t label_len,
+                   const uint8_t *context, size_t context_len, uint8_t *out, size_t len)
 {
-        _mls_secret_ struct mls_secret *derived = NULL;
+        _mls_hash_buf_ uint8_t derived[MLS_MAX_HASH_LEN];
         const uint8_t *exporter = mls_ks_get(ks, MLS_KS_EXPORTER_SECRET);
         uint8_t h[MLS_MAX_HASH_LEN];
 
         if (!exporter)
                 return MLS_E_NOT_FOUND;
+        if ((label_len && !label) || (context_len && !context) || len == 0 || !out)
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(mls_derive_secret_bytes_into(ks->suite, exporter, ks->nh, label, label_len,
+                                             derived));
+        MLS_TRY(mls_crypto_hash(ks->suite, context, context_len, h));
+        return mls_expand_with_label_into(ks->suite, derived, ks->nh, "exported", h, ks->nh,
+                                          out, len);
+}
+
+int
+mls_ks_export(const struct mls_epoch_secrets *ks, const uint8_t *label, size_t label_len,
+              const uint8_t *context, size_t context_len, size_t len,
+              struct mls_secret **ret_out)
+{
+        _mls_secret_ struct mls_secret *out = NULL;
+
+        if (!mls_ks_has(ks, MLS_KS_EXPORTER_SECRET))
+                return MLS_E_NOT_FOUND;
         if ((label_len && !label) || (context_len && !context) || len == 0)
                 return MLS_E_INVALID_ARGUMENT;
-        MLS_TRY(mls_derive_secret_bytes(ks->suite, exporter, ks->nh, label, label_len, &derived));
-        MLS_TRY(mls_crypto_hash(ks->suite, context, context_len, h));
-        return mls_expand_with_label(ks->suite, derived->data, derived->len, "exported", h,
-                                     ks->nh, len, ret_out);
+        /* Checked before allocating: a bad length costs no guarded page. */
+        if (len > UINT16_MAX || len > 255 * ks->nh)
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(mls_secret_new(len, &out));
+        MLS_TRY(mls_ks_export_into(ks, label, label_len, context, context_len, out->data, len));
+        *ret_out = MLS_TAKE(out);
+        return 0;
 }
 
 int
@@ -363,6 +428,12 @@ mls_ks_external_keypair(const struct mls_epoch_secrets *ks, struct mls_secret **
 }
 
 #define EXTERNAL_INIT_LABEL "MLS 1.0 external init secret"
+
+static void
+wipe_kem_priv(uint8_t (*p)[MLS_MAX_KEM_PRIV_LEN])
+{
+        mls_wipe(*p, sizeof(*p));
+}
 
 int
 mls_ks_external_init_send(const struct mls_suite *s, const struct mls_rng *rng,
@@ -395,16 +466,26 @@ mls_ks_external_init_recv(const struct mls_epoch_secrets *ks, const uint8_t *kem
                           size_t kem_output_len, struct mls_secret **ret_init_secret)
 {
         _mls_hpke_ctx_ struct mls_hpke_ctx *ctx = NULL;
-        _mls_secret_ struct mls_secret *priv = NULL;
+        _mls_cleanup_(wipe_kem_priv) uint8_t priv[MLS_MAX_KEM_PRIV_LEN];
+        struct mls_secret priv_view;
         struct mls_bytes pub = { 0 };
+        const uint8_t *ext;
 
         if (!ks || !kem_output || !kem_output_len)
                 return MLS_E_INVALID_ARGUMENT;
-        MLS_TRY(mls_ks_external_keypair(ks, &priv, &pub));
+        ext = mls_ks_get(ks, MLS_KS_EXTERNAL_SECRET);
+        if (!ext)
+                return MLS_E_NOT_FOUND;
+        /* R-8-5: external_priv = KEM.DeriveKeyPair(external_secret), in a
+         * wiped stack buffer for the length of this call. */
+        MLS_TRY(mls_crypto_kem_derive_keypair_into(ks->suite, ext, ks->nh, priv, &pub));
         mls_bytes_clear(&pub);
+        /* A borrowed view of the stack buffer (never freed). */
+        priv_view = (struct mls_secret){ .len = ks->suite->kem_priv_len, .data = priv };
         /* R-8.3-2: context = SetupBaseR(kem_output, external_priv, "")
          *          init_secret = context.export("MLS 1.0 external init secret", KDF.Nh) */
-        MLS_TRY(mls_hpke_setup_base_r(ks->suite, priv, kem_output, kem_output_len, NULL, 0, &ctx));
+        MLS_TRY(mls_hpke_setup_base_r(ks->suite, &priv_view, kem_output, kem_output_len, NULL, 0,
+                                      &ctx));
         return mls_hpke_export(ctx, (const uint8_t *)EXTERNAL_INIT_LABEL,
                                sizeof(EXTERNAL_INIT_LABEL) - 1, ks->suite->hash_len,
                                ret_init_secret);

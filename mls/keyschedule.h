@@ -20,7 +20,9 @@
  *
  * A struct mls_epoch_secrets holds, in ONE guarded allocation (sodium_malloc,
  * not one per secret: a daemon keeps many groups), the values below, each
- * KDF.Nh bytes. The epoch_secret itself, the Extract outputs, commit_secret
+ * KDF.Nh bytes, derived straight into their slots; the transient values
+ * (Extract outputs, epoch_secret) live in wiped stack buffers, so building
+ * an epoch costs exactly that one guarded allocation. The epoch_secret itself, the Extract outputs, commit_secret
  * and psk_secret are never stored: they are wiped inside the derivation
  * (R-9.2-2). The remaining values are deleted by the owner of the object
  * with mls_ks_delete as soon as they are consumed (R-9.2-1, R-9.2-2):
@@ -122,6 +124,17 @@ MLS_MUST_CHECK int mls_ks_welcome_key_nonce(const struct mls_suite *s,
                                             struct mls_secret **ret_key,
                                             struct mls_secret **ret_nonce);
 
+/* The same two into caller memory (no guarded allocation): out holds Nh
+ * bytes; key and nonce AEAD.Nk and AEAD.Nn (struct mls_aead_buf of
+ * mls/crypto.h fits). Meant for wiped stack buffers; wiped on failure. */
+MLS_MUST_CHECK int mls_ks_welcome_secret_into(const struct mls_suite *s,
+                                              const struct mls_secret *joiner_secret,
+                                              const struct mls_secret *psk_secret,
+                                              uint8_t *out);
+MLS_MUST_CHECK int mls_ks_welcome_key_nonce_into(const struct mls_suite *s,
+                                                 const uint8_t *welcome_secret, size_t len,
+                                                 uint8_t *key, uint8_t *nonce);
+
 void mls_ks_free(struct mls_epoch_secrets *ks);   /* wipes; NULL is a no-op */
 void mls_ks_freep(struct mls_epoch_secrets **ks);
 #define _mls_ks_ _mls_cleanup_(mls_ks_freep)
@@ -158,6 +171,13 @@ MLS_MUST_CHECK int mls_ks_epoch_authenticator(const struct mls_epoch_secrets *ks
 MLS_MUST_CHECK int mls_ks_export(const struct mls_epoch_secrets *ks, const uint8_t *label,
                                  size_t label_len, const uint8_t *context, size_t context_len,
                                  size_t len, struct mls_secret **ret_out);
+
+/* MLS-Exporter into caller memory (len bytes; wiped on failure): the
+ * intermediate DeriveSecret stays in a wiped stack buffer, nothing is
+ * allocated. Same results and errors as mls_ks_export. */
+MLS_MUST_CHECK int mls_ks_export_into(const struct mls_epoch_secrets *ks, const uint8_t *label,
+                                      size_t label_len, const uint8_t *context,
+                                      size_t context_len, uint8_t *out, size_t len);
 
 /* RFC 9420 section 8 (R-8-5): external_priv, external_pub =
  * KEM.DeriveKeyPair(external_secret). MLS_E_NOT_FOUND if external_secret

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * RFC 9420 labelled helpers (sections 5.1.2, 5.1.3, 5.2, 8, 9). Every
- * labelled structure is encoded with the codec writer.
+ * labelled structure is encoded with the codec writer, except KDFLabel,
+ * which HKDF-Expand reads in pieces (see mls_expand_with_label_bytes_into).
  */
 #include "mls/labeled.h"
 
 #include <string.h>
 
+#include "mls/crypto_internal.h"
 #include "mls/hpke.h"
 
 /* opaque label<V> = "MLS 1.0 " + Label */
@@ -37,6 +39,33 @@ labeled_pair_build(const uint8_t *label, size_t label_len, const uint8_t *data, 
 
 /* ---- ExpandWithLabel, DeriveSecret, DeriveTreeSecret ---- */
 
+/* RFC 9420 section 2.1.2 variable-length integer (minimal encoding) into
+ * p[0..4); returns its size, 0 above 2^30 - 1. */
+static size_t
+varint_put(uint8_t *p, size_t v)
+{
+        size_t n = mls_varint_size(v);
+
+        switch (n) {
+        case 1:
+                p[0] = (uint8_t)v;
+                break;
+        case 2:
+                p[0] = (uint8_t)(0x40 | (v >> 8));
+                p[1] = (uint8_t)v;
+                break;
+        case 4:
+                p[0] = (uint8_t)(0x80 | (v >> 24));
+                p[1] = (uint8_t)(v >> 16);
+                p[2] = (uint8_t)(v >> 8);
+                p[3] = (uint8_t)v;
+                break;
+        default:
+                return 0;
+        }
+        return n;
+}
+
 /* R-8-1: RFC 9420 section 8:
  *   ExpandWithLabel(Secret, Label, Context, Length) =
  *       KDF.Expand(Secret, KDFLabel, Length)
@@ -46,25 +75,77 @@ labeled_pair_build(const uint8_t *label, size_t label_len, const uint8_t *data, 
  *       opaque context<V>;
  *   } KDFLabel;
  *   And its fields set to: length = Length;
- *   label = "MLS 1.0 " + Label; context = Context */
+ *   label = "MLS 1.0 " + Label; context = Context
+ *
+ * KDFLabel is handed to HKDF-Expand in pieces (length and label prefix,
+ * "MLS 1.0 ", Label, context prefix, Context): nothing is copied or
+ * allocated, the derived value goes straight into out. The pieces are the
+ * same bytes the codec writer would produce (test_labeled checks this
+ * against an encoding made with mls_writer). */
+int
+mls_expand_with_label_bytes_into(const struct mls_suite *s, const uint8_t *secret,
+                                 size_t secret_len, const uint8_t *label, size_t label_len,
+                                 const uint8_t *context, size_t context_len, uint8_t *out,
+                                 size_t len)
+{
+        static const uint8_t prefix[] = MLS_LABEL_PREFIX;
+        uint8_t head[2 + 4], ctx_head[4];
+        size_t head_len, ctx_head_len, full_label_len;
+        struct mls_iov iov[5];
+
+        if (!s || !out || (!secret && secret_len) || (!label && label_len) ||
+            (!context && context_len))
+                return MLS_E_INVALID_ARGUMENT;
+        if (len > UINT16_MAX)
+                return MLS_E_INVALID_ARGUMENT;
+        /* uint16 length */
+        head[0] = (uint8_t)(len >> 8);
+        head[1] = (uint8_t)len;
+        /* opaque label<V> = "MLS 1.0 " + Label */
+        MLS_TRY(mls_size_add(sizeof(prefix) - 1, label_len, &full_label_len));
+        head_len = varint_put(head + 2, full_label_len);
+        /* opaque context<V> */
+        ctx_head_len = varint_put(ctx_head, context_len);
+        if (head_len == 0 || ctx_head_len == 0)
+                return MLS_E_TOO_LARGE;
+        iov[0] = (struct mls_iov){ head, 2 + head_len };
+        iov[1] = (struct mls_iov){ prefix, sizeof(prefix) - 1 };
+        iov[2] = (struct mls_iov){ label, label_len };
+        iov[3] = (struct mls_iov){ ctx_head, ctx_head_len };
+        iov[4] = (struct mls_iov){ context, context_len };
+        return mls_hkdf_expand_v(s->ops->hash, secret, secret_len, iov, MLS_ARRAY_SIZE(iov),
+                                 out, len);
+}
+
+int
+mls_expand_with_label_into(const struct mls_suite *s, const uint8_t *secret, size_t secret_len,
+                           const char *label, const uint8_t *context, size_t context_len,
+                           uint8_t *out, size_t len)
+{
+        if (!label)
+                return MLS_E_INVALID_ARGUMENT;
+        return mls_expand_with_label_bytes_into(s, secret, secret_len, (const uint8_t *)label,
+                                                strlen(label), context, context_len, out, len);
+}
+
 int
 mls_expand_with_label_bytes(const struct mls_suite *s, const uint8_t *secret, size_t secret_len,
                             const uint8_t *label, size_t label_len, const uint8_t *context,
                             size_t context_len, size_t len, struct mls_secret **ret_out)
 {
-        _mls_writer_ struct mls_writer w = { 0 };
-        _mls_cleanup_(mls_bytes_clear) struct mls_bytes info = { 0 };
+        _mls_secret_ struct mls_secret *out = NULL;
 
         if (!s || (!secret && secret_len) || (!label && label_len) ||
             (!context && context_len))
                 return MLS_E_INVALID_ARGUMENT;
-        if (len > UINT16_MAX)
+        /* Checked before allocating: a bad length costs no guarded page. */
+        if (len > UINT16_MAX || len > 255 * s->hash_len)
                 return MLS_E_INVALID_ARGUMENT;
-        MLS_TRY(mls_writer_u16(&w, (uint16_t)len));
-        MLS_TRY(write_prefixed_label(&w, label, label_len));
-        MLS_TRY(mls_writer_opaque(&w, context, context_len));
-        MLS_TRY(mls_writer_finish(&w, &info));
-        return mls_crypto_hkdf_expand(s, secret, secret_len, info.data, info.len, len, ret_out);
+        MLS_TRY(mls_secret_new(len, &out));
+        MLS_TRY(mls_expand_with_label_bytes_into(s, secret, secret_len, label, label_len, context,
+                                                 context_len, out->data, len));
+        *ret_out = MLS_TAKE(out);
+        return 0;
 }
 
 int
@@ -80,6 +161,27 @@ mls_expand_with_label(const struct mls_suite *s, const uint8_t *secret, size_t s
 
 /* R-8-1: DeriveSecret(Secret, Label) =
  *   ExpandWithLabel(Secret, Label, "", KDF.Nh) */
+int
+mls_derive_secret_bytes_into(const struct mls_suite *s, const uint8_t *secret,
+                             size_t secret_len, const uint8_t *label, size_t label_len,
+                             uint8_t *out)
+{
+        if (!s)
+                return MLS_E_INVALID_ARGUMENT;
+        return mls_expand_with_label_bytes_into(s, secret, secret_len, label, label_len, NULL, 0,
+                                                out, s->hash_len);
+}
+
+int
+mls_derive_secret_into(const struct mls_suite *s, const uint8_t *secret, size_t secret_len,
+                       const char *label, uint8_t *out)
+{
+        if (!label)
+                return MLS_E_INVALID_ARGUMENT;
+        return mls_derive_secret_bytes_into(s, secret, secret_len, (const uint8_t *)label,
+                                            strlen(label), out);
+}
+
 int
 mls_derive_secret_bytes(const struct mls_suite *s, const uint8_t *secret, size_t secret_len,
                         const uint8_t *label, size_t label_len, struct mls_secret **ret_out)
@@ -105,16 +207,33 @@ mls_derive_secret(const struct mls_suite *s, const uint8_t *secret, size_t secre
  *       ExpandWithLabel(Secret, Label, Generation, Length)
  *   where Generation is encoded as a big-endian uint32. */
 int
+mls_derive_tree_secret_into(const struct mls_suite *s, const uint8_t *secret, size_t secret_len,
+                            const char *label, uint32_t generation, uint8_t *out, size_t len)
+{
+        const uint8_t gen[4] = {
+                (uint8_t)(generation >> 24),
+                (uint8_t)(generation >> 16),
+                (uint8_t)(generation >> 8),
+                (uint8_t)generation,
+        };
+
+        return mls_expand_with_label_into(s, secret, secret_len, label, gen, sizeof(gen), out,
+                                          len);
+}
+
+int
 mls_derive_tree_secret(const struct mls_suite *s, const uint8_t *secret, size_t secret_len,
                        const char *label, uint32_t generation, size_t len,
                        struct mls_secret **ret_out)
 {
-        _mls_writer_ struct mls_writer w = { 0 };
-        _mls_cleanup_(mls_bytes_clear) struct mls_bytes gen = { 0 };
+        const uint8_t gen[4] = {
+                (uint8_t)(generation >> 24),
+                (uint8_t)(generation >> 16),
+                (uint8_t)(generation >> 8),
+                (uint8_t)generation,
+        };
 
-        MLS_TRY(mls_writer_u32(&w, generation));
-        MLS_TRY(mls_writer_finish(&w, &gen));
-        return mls_expand_with_label(s, secret, secret_len, label, gen.data, gen.len, len,
+        return mls_expand_with_label(s, secret, secret_len, label, gen, sizeof(gen), len,
                                      ret_out);
 }
 

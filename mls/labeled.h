@@ -63,6 +63,35 @@ MLS_MUST_CHECK int mls_derive_tree_secret(const struct mls_suite *s, const uint8
                                           uint32_t generation, size_t len,
                                           struct mls_secret **ret_out);
 
+/*
+ * The same three writing into caller memory instead of a new struct
+ * mls_secret: no guarded allocation (and no heap allocation: KDFLabel is
+ * fed to HKDF in pieces). out holds len bytes (DeriveSecret: s->hash_len);
+ * it is meant to be a stack buffer of an MLS_MAX_* size wiped on every
+ * return path (_mls_hash_buf_, mls/crypto.h), or a slot of a guarded slab
+ * that outlives the call. On failure out is wiped (an invalid argument
+ * leaves it untouched). Same results and errors as the allocating forms.
+ */
+MLS_MUST_CHECK int mls_expand_with_label_into(const struct mls_suite *s, const uint8_t *secret,
+                                              size_t secret_len, const char *label,
+                                              const uint8_t *context, size_t context_len,
+                                              uint8_t *out, size_t len);
+MLS_MUST_CHECK int mls_expand_with_label_bytes_into(const struct mls_suite *s,
+                                                    const uint8_t *secret, size_t secret_len,
+                                                    const uint8_t *label, size_t label_len,
+                                                    const uint8_t *context,
+                                                    size_t context_len, uint8_t *out,
+                                                    size_t len);
+MLS_MUST_CHECK int mls_derive_secret_into(const struct mls_suite *s, const uint8_t *secret,
+                                          size_t secret_len, const char *label, uint8_t *out);
+MLS_MUST_CHECK int mls_derive_secret_bytes_into(const struct mls_suite *s,
+                                                const uint8_t *secret, size_t secret_len,
+                                                const uint8_t *label, size_t label_len,
+                                                uint8_t *out);
+MLS_MUST_CHECK int mls_derive_tree_secret_into(const struct mls_suite *s, const uint8_t *secret,
+                                               size_t secret_len, const char *label,
+                                               uint32_t generation, uint8_t *out, size_t len);
+
 /* RFC 9420 section 5.2:
  *   RefHash(label, value) = Hash(RefHashInput)
  *   struct { opaque label<V>; opaque value<V>; } RefHashInput;

@@ -270,6 +270,14 @@ mls_key_nonce_clear(struct mls_key_nonce *kn)
         *kn = (struct mls_key_nonce){ 0 };
 }
 
+void
+mls_key_nonce_buf_clear(struct mls_key_nonce_buf *kn)
+{
+        if (!kn)
+                return;
+        sodium_memzero(kn, sizeof(*kn));
+}
+
 static int
 key_nonce_new(size_t nk, size_t nn, struct mls_key_nonce *ret_kn)
 {
@@ -285,6 +293,14 @@ key_nonce_new(size_t nk, size_t nn, struct mls_key_nonce *ret_kn)
         };
         return 0;
 }
+
+/* Where a handed-out key and nonce go: the guarded buffer of a struct
+ * mls_key_nonce, the arrays of a caller's struct mls_key_nonce_buf, or a
+ * kept-key slot of the slab. */
+struct kn_sink {
+        uint8_t *key;
+        uint8_t *nonce;
+};
 
 void
 mls_st_free(struct mls_secret_tree *t)
@@ -457,23 +473,30 @@ mls_st_stats(const struct mls_secret_tree *t, struct mls_st_stats *ret_stats)
 static int
 st_split(struct mls_secret_tree *t, uint32_t node)
 {
-        _mls_secret_ struct mls_secret *ls = NULL, *rs = NULL;
         uint32_t slot, left, right, sl, sr;
+        int e;
 
-        if (!map_get(&t->nodes, node, &slot))
-                return MLS_E_INTERNAL;
         MLS_TRY(mls_tm_left(node, &left));
         MLS_TRY(mls_tm_right(node, &right));
-        MLS_TRY(mls_expand_with_label(t->suite, slab_at(&t->slab, slot), t->nh, "tree",
-                                      (const uint8_t *)"left", 4, t->nh, &ls));
-        MLS_TRY(mls_expand_with_label(t->suite, slab_at(&t->slab, slot), t->nh, "tree",
-                                      (const uint8_t *)"right", 5, t->nh, &rs));
+        /* Reserve first (growing may move the slab), then derive both
+         * children straight into their slots: no temporary copies. */
         MLS_TRY(slab_reserve(&t->slab, 2));
         MLS_TRY(map_reserve(&t->nodes, 2));
+        if (!map_get(&t->nodes, node, &slot))
+                return MLS_E_INTERNAL;
         sl = slab_take(&t->slab);
         sr = slab_take(&t->slab);
-        memcpy(slab_at(&t->slab, sl), ls->data, t->nh);
-        memcpy(slab_at(&t->slab, sr), rs->data, t->nh);
+        e = mls_expand_with_label_into(t->suite, slab_at(&t->slab, slot), t->nh, "tree",
+                                       (const uint8_t *)"left", 4, slab_at(&t->slab, sl), t->nh);
+        if (e == 0)
+                e = mls_expand_with_label_into(t->suite, slab_at(&t->slab, slot), t->nh, "tree",
+                                               (const uint8_t *)"right", 5,
+                                               slab_at(&t->slab, sr), t->nh);
+        if (e < 0) {
+                slab_release(&t->slab, sr);
+                slab_release(&t->slab, sl);
+                return e;
+        }
         map_insert_nogrow(&t->nodes, left, sl);
         map_insert_nogrow(&t->nodes, right, sr);
         /* R-9.2-3: a parent whose children both exist is consumed. */
@@ -505,10 +528,11 @@ st_leaf_find(const struct mls_secret_tree *t, uint32_t leaf, struct st_leaf **re
 static int
 st_leaf_activate(struct mls_secret_tree *t, uint32_t leaf, struct st_leaf **ret_le)
 {
-        _mls_secret_ struct mls_secret *hs = NULL, *app = NULL;
         uint32_t x = mls_tm_leaf_to_node(leaf), path[MLS_TM_MAX_DEPTH], holder = ST_NONE, slot;
+        uint32_t hs, app;
         size_t len = 0;
         struct st_leaf *le;
+        int e;
 
         if (map_get(&t->nodes, x, &slot)) {
                 holder = x;
@@ -530,13 +554,8 @@ st_leaf_activate(struct mls_secret_tree *t, uint32_t leaf, struct st_leaf **ret_
                 else
                         MLS_TRY(mls_tm_right(holder, &holder));
         }
-        if (!map_get(&t->nodes, x, &slot))
-                return MLS_E_INTERNAL;
-        MLS_TRY(mls_expand_with_label(t->suite, slab_at(&t->slab, slot), t->nh, "handshake", NULL,
-                                      0, t->nh, &hs));
-        MLS_TRY(mls_expand_with_label(t->suite, slab_at(&t->slab, slot), t->nh, "application",
-                                      NULL, 0, t->nh, &app));
-        /* Reserve everything, then commit without failure points. */
+        /* Reserve everything, then derive both ratchet roots straight into
+         * their slots and commit without failure points. */
         MLS_TRY(slab_reserve(&t->slab, 2));
         MLS_TRY(map_reserve(&t->leaf_pos, 1));
         if (t->n_active == t->cap_active) {
@@ -551,12 +570,25 @@ st_leaf_activate(struct mls_secret_tree *t, uint32_t leaf, struct st_leaf **ret_
                 t->leaves = nl;
                 t->cap_active = ncap;
         }
+        if (!map_get(&t->nodes, x, &slot))
+                return MLS_E_INTERNAL;
+        hs = slab_take(&t->slab);
+        app = slab_take(&t->slab);
+        e = mls_expand_with_label_into(t->suite, slab_at(&t->slab, slot), t->nh, "handshake",
+                                       NULL, 0, slab_at(&t->slab, hs), t->nh);
+        if (e == 0)
+                e = mls_expand_with_label_into(t->suite, slab_at(&t->slab, slot), t->nh,
+                                               "application", NULL, 0, slab_at(&t->slab, app),
+                                               t->nh);
+        if (e < 0) {
+                slab_release(&t->slab, app);
+                slab_release(&t->slab, hs);
+                return e;
+        }
         le = &t->leaves[t->n_active];
         *le = (struct st_leaf){ .leaf = leaf };
-        le->r[MLS_RATCHET_HANDSHAKE].secret = slab_take(&t->slab);
-        le->r[MLS_RATCHET_APPLICATION].secret = slab_take(&t->slab);
-        memcpy(slab_at(&t->slab, le->r[MLS_RATCHET_HANDSHAKE].secret), hs->data, t->nh);
-        memcpy(slab_at(&t->slab, le->r[MLS_RATCHET_APPLICATION].secret), app->data, t->nh);
+        le->r[MLS_RATCHET_HANDSHAKE].secret = hs;
+        le->r[MLS_RATCHET_APPLICATION].secret = app;
         map_insert_nogrow(&t->leaf_pos, leaf, t->n_active);
         t->n_active++;
         st_drop_node(t, x);
@@ -574,34 +606,50 @@ st_leaf_get(struct mls_secret_tree *t, uint32_t leaf, struct st_leaf **ret_le)
         return st_leaf_activate(t, leaf, ret_le);
 }
 
-/* key_[j] || nonce_[j] of ratchet secret r_j into out (Nk + Nn bytes).
- * R-9.1-1:
+/* key_[j] and nonce_[j] of ratchet secret r_j into the sink (Nk and Nn
+ * bytes), wiped on failure. R-9.1-1:
  *   ratchet_nonce_[N]_[j] = DeriveTreeSecret(ratchet_secret_[N]_[j], "nonce", j, AEAD.Nn)
  *   ratchet_key_[N]_[j]   = DeriveTreeSecret(ratchet_secret_[N]_[j], "key", j, AEAD.Nk) */
 static int
-st_derive_key_nonce(const struct mls_secret_tree *t, const uint8_t *rs, uint32_t j, uint8_t *out)
+st_derive_key_nonce(const struct mls_secret_tree *t, const uint8_t *rs, uint32_t j,
+                    const struct kn_sink *out)
 {
-        _mls_secret_ struct mls_secret *k = NULL, *n = NULL;
+        int e = mls_derive_tree_secret_into(t->suite, rs, t->nh, "key", j, out->key, t->nk);
 
-        MLS_TRY(mls_derive_tree_secret(t->suite, rs, t->nh, "key", j, t->nk, &k));
-        MLS_TRY(mls_derive_tree_secret(t->suite, rs, t->nh, "nonce", j, t->nn, &n));
-        memcpy(out, k->data, t->nk);
-        memcpy(out + t->nk, n->data, t->nn);
+        if (e == 0)
+                e = mls_derive_tree_secret_into(t->suite, rs, t->nh, "nonce", j, out->nonce,
+                                                t->nn);
+        if (e < 0)
+                sodium_memzero(out->key, t->nk);
+        return e;
+}
+
+/* ratchet_secret_[N]_[j+1] = DeriveTreeSecret(ratchet_secret_[N]_[j], "secret", j, KDF.Nh),
+ * in place: rs (Nh bytes) is overwritten with its successor through a wiped
+ * stack temporary (HKDF must not read the key it is writing). */
+static int
+st_ratchet_step(const struct mls_secret_tree *t, uint8_t *rs, uint32_t j)
+{
+        _mls_hash_buf_ uint8_t nxt[MLS_MAX_HASH_LEN];
+
+        MLS_TRY(mls_derive_tree_secret_into(t->suite, rs, t->nh, "secret", j, nxt, t->nh));
+        memcpy(rs, nxt, t->nh);
         return 0;
 }
 
 /*
  * Moves ratchet r forward to generation g >= r->next and hands out key and
- * nonce of g. Generations skipped on the way keep their key/nonce only if
- * they fall inside the window; every ratchet secret up to g is overwritten
- * in place (R-9.2-4: deleted once consumed).
+ * nonce of g into the sink. Generations skipped on the way keep their
+ * key/nonce only if they fall inside the window; every ratchet secret up to
+ * g is overwritten in place (R-9.2-4: deleted once consumed). Nothing here
+ * allocates guarded memory except when the slab must grow to keep skipped
+ * keys.
  *   ratchet_secret_[N]_[j+1] = DeriveTreeSecret(ratchet_secret_[N]_[j], "secret", j, KDF.Nh)
  */
 static int
 st_ratchet_advance(struct mls_secret_tree *t, struct st_ratchet *r, uint32_t g,
-                   struct mls_key_nonce *ret_kn)
+                   const struct kn_sink *out)
 {
-        _mls_key_nonce_ struct mls_key_nonce out = { 0 };
         uint64_t floor = g >= t->max_past ? (uint64_t)g - t->max_past : 0;
         uint64_t keep_from = floor > r->next ? floor : r->next;
         uint32_t to_keep = (uint32_t)((uint64_t)g - keep_from);
@@ -629,17 +677,16 @@ st_ratchet_advance(struct mls_secret_tree *t, struct st_ratchet *r, uint32_t g,
                 }
                 MLS_TRY(slab_reserve(&t->slab, to_keep));
         }
-        MLS_TRY(key_nonce_new(t->nk, t->nn, &out));
         for (uint64_t j = r->next; j <= g; j++) {
-                _mls_secret_ struct mls_secret *nxt = NULL;
-
                 if (j == g) {
-                        MLS_TRY(st_derive_key_nonce(t, slab_at(&t->slab, r->secret),
-                                                    (uint32_t)j, out.secret->data));
+                        MLS_TRY(st_derive_key_nonce(t, slab_at(&t->slab, r->secret), (uint32_t)j,
+                                                    out));
                 } else if (j >= keep_from) {
                         uint32_t slot = slab_take(&t->slab);
+                        uint8_t *kept = slab_at(&t->slab, slot);
+                        const struct kn_sink sink = { kept, kept + t->nk };
                         int e = st_derive_key_nonce(t, slab_at(&t->slab, r->secret), (uint32_t)j,
-                                                    slab_at(&t->slab, slot));
+                                                    &sink);
 
                         if (e < 0) {
                                 slab_release(&t->slab, slot);
@@ -653,25 +700,28 @@ st_ratchet_advance(struct mls_secret_tree *t, struct st_ratchet *r, uint32_t g,
                         slab_release(&t->slab, r->secret);
                         r->secret = ST_NONE;
                 } else {
-                        MLS_TRY(mls_derive_tree_secret(t->suite, slab_at(&t->slab, r->secret), t->nh,
-                                                       "secret", (uint32_t)j, t->nh, &nxt));
-                        memcpy(slab_at(&t->slab, r->secret), nxt->data, t->nh);
+                        int e = st_ratchet_step(t, slab_at(&t->slab, r->secret), (uint32_t)j);
+
+                        if (e < 0) {
+                                if (j == g) {
+                                        sodium_memzero(out->key, t->nk);
+                                        sodium_memzero(out->nonce, t->nn);
+                                }
+                                return e;
+                        }
                         t->ratchet_steps++;
                 }
                 r->next = j + 1;
         }
         st_ratchet_evict(t, r, floor);
-        out.generation = g;
-        *ret_kn = out;
-        out = (struct mls_key_nonce){ 0 };
         return 0;
 }
 
 static int
 st_ratchet_get(struct mls_secret_tree *t, struct st_ratchet *r, uint32_t g,
-               struct mls_key_nonce *ret_kn)
+               const struct kn_sink *out)
 {
-        _mls_key_nonce_ struct mls_key_nonce out = { 0 };
+        const uint8_t *kept;
         uint32_t i;
 
         if (g >= r->next) {
@@ -679,7 +729,7 @@ st_ratchet_get(struct mls_secret_tree *t, struct st_ratchet *r, uint32_t g,
                  * generations are derived for one message. */
                 if ((uint64_t)g - r->next > t->max_forward)
                         return MLS_E_GENERATION_TOO_FAR;
-                return st_ratchet_advance(t, r, g, ret_kn);
+                return st_ratchet_advance(t, r, g, out);
         }
         if (g < r->low)
                 return MLS_E_GENERATION_TOO_OLD;
@@ -688,16 +738,14 @@ st_ratchet_get(struct mls_secret_tree *t, struct st_ratchet *r, uint32_t g,
         /* R-9.2-5: a generation already handed out is gone: replay. */
         if (i == r->n_kept)
                 return MLS_E_GENERATION_CONSUMED;
-        MLS_TRY(key_nonce_new(t->nk, t->nn, &out));
-        memcpy(out.secret->data, slab_at(&t->slab, r->kept[i].slot), t->nk + t->nn);
+        kept = slab_at(&t->slab, r->kept[i].slot);
+        memcpy(out->key, kept, t->nk);
+        memcpy(out->nonce, kept + t->nk, t->nn);
         /* R-9.2-4: the kept key/nonce is deleted as it is handed out. */
         slab_release(&t->slab, r->kept[i].slot);
         memmove(r->kept + i, r->kept + i + 1, (r->n_kept - i - 1) * sizeof(*r->kept));
         r->n_kept--;
         t->kept_total--;
-        out.generation = g;
-        *ret_kn = out;
-        out = (struct mls_key_nonce){ 0 };
         return 0;
 }
 
@@ -712,28 +760,30 @@ type_valid(enum mls_ratchet_type type)
         return false;
 }
 
-int
-mls_st_get(struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
-           uint32_t generation, struct mls_key_nonce *ret_kn)
+static int
+st_get(struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type, uint32_t generation,
+       const struct kn_sink *out)
 {
         struct st_leaf *le;
 
-        if (!t || !ret_kn || !type_valid(type))
+        if (!t || !type_valid(type))
                 return MLS_E_INVALID_ARGUMENT;
         MLS_TRY(st_leaf_get(t, leaf, &le));
-        return st_ratchet_get(t, &le->r[type], generation, ret_kn);
+        return st_ratchet_get(t, &le->r[type], generation, out);
 }
 
 /*
- * The ratchet secret a leaf would start with, derived on copies: from the
- * lowest held ancestor down to the leaf (tree nodes), then the ratchet root
- * of `type`. Nothing in the tree changes.
+ * The ratchet secret a leaf would start with, derived on copies in wiped
+ * stack buffers: from the lowest held ancestor down to the leaf (tree
+ * nodes), then the ratchet root of `type` into rs_out (Nh bytes). Nothing
+ * in the tree changes.
  */
 static int
 st_peek_ratchet_root(const struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
-                     struct mls_secret **ret_rs)
+                     uint8_t *rs_out)
 {
-        _mls_secret_ struct mls_secret *cur = NULL;
+        _mls_hash_buf_ uint8_t cur[MLS_MAX_HASH_LEN];
+        _mls_hash_buf_ uint8_t child[MLS_MAX_HASH_LEN];
         uint32_t x = mls_tm_leaf_to_node(leaf), path[MLS_TM_MAX_DEPTH], holder = ST_NONE, slot = 0;
         size_t len = 0;
 
@@ -747,33 +797,32 @@ st_peek_ratchet_root(const struct mls_secret_tree *t, uint32_t leaf, enum mls_ra
         }
         if (holder == ST_NONE)
                 return MLS_E_INTERNAL;
-        MLS_TRY(mls_secret_from(slab_at(&t->slab, slot), t->nh, &cur));
+        memcpy(cur, slab_at(&t->slab, slot), t->nh);
         while (holder != x) {
-                _mls_secret_ struct mls_secret *child = NULL;
                 uint32_t left, right;
                 bool go_left;
 
                 MLS_TRY(mls_tm_left(holder, &left));
                 MLS_TRY(mls_tm_right(holder, &right));
                 go_left = mls_tm_in_subtree(x, left);
-                MLS_TRY(mls_expand_with_label(t->suite, cur->data, t->nh, "tree",
-                                              (const uint8_t *)(go_left ? "left" : "right"),
-                                              go_left ? 4 : 5, t->nh, &child));
-                mls_secret_free(cur);
-                cur = MLS_TAKE(child);
+                MLS_TRY(mls_expand_with_label_into(t->suite, cur, t->nh, "tree",
+                                                   (const uint8_t *)(go_left ? "left" : "right"),
+                                                   go_left ? 4 : 5, child, t->nh));
+                memcpy(cur, child, t->nh);
                 holder = go_left ? left : right;
         }
-        return mls_expand_with_label(t->suite, cur->data, t->nh,
-                                     type == MLS_RATCHET_HANDSHAKE ? "handshake" : "application",
-                                     NULL, 0, t->nh, ret_rs);
+        return mls_expand_with_label_into(t->suite, cur, t->nh,
+                                          type == MLS_RATCHET_HANDSHAKE ? "handshake"
+                                                                        : "application",
+                                          NULL, 0, rs_out, t->nh);
 }
 
 /* A kept (skipped) generation, copied without being released. */
 static int
 st_peek_kept(const struct mls_secret_tree *t, const struct st_ratchet *r, uint32_t g,
-             struct mls_key_nonce *ret_kn)
+             const struct kn_sink *out)
 {
-        _mls_key_nonce_ struct mls_key_nonce out = { 0 };
+        const uint8_t *kept;
         uint32_t i;
 
         if (g < r->low)
@@ -782,24 +831,21 @@ st_peek_kept(const struct mls_secret_tree *t, const struct st_ratchet *r, uint32
                 ;
         if (i == r->n_kept)
                 return MLS_E_GENERATION_CONSUMED; /* R-9.2-5 */
-        MLS_TRY(key_nonce_new(t->nk, t->nn, &out));
-        memcpy(out.secret->data, slab_at(&t->slab, r->kept[i].slot), t->nk + t->nn);
-        out.generation = g;
-        *ret_kn = out;
-        out = (struct mls_key_nonce){ 0 };
+        kept = slab_at(&t->slab, r->kept[i].slot);
+        memcpy(out->key, kept, t->nk);
+        memcpy(out->nonce, kept + t->nk, t->nn);
         return 0;
 }
 
-int
-mls_st_peek(const struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
-            uint32_t generation, struct mls_key_nonce *ret_kn)
+static int
+st_peek(const struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
+        uint32_t generation, const struct kn_sink *out)
 {
-        _mls_key_nonce_ struct mls_key_nonce out = { 0 };
-        _mls_secret_ struct mls_secret *rs = NULL;
+        _mls_hash_buf_ uint8_t rs[MLS_MAX_HASH_LEN];
         struct st_leaf *le = NULL;
         uint64_t next = 0;
 
-        if (!t || !ret_kn || !type_valid(type))
+        if (!t || !type_valid(type))
                 return MLS_E_INVALID_ARGUMENT;
         if (leaf >= t->n_leaves)
                 return MLS_E_TREE_INDEX;
@@ -807,47 +853,42 @@ mls_st_peek(const struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_typ
                 const struct st_ratchet *r = &le->r[type];
 
                 if (generation < r->next)
-                        return st_peek_kept(t, r, generation, ret_kn);
+                        return st_peek_kept(t, r, generation, out);
                 if (r->secret == ST_NONE)
                         return MLS_E_GENERATION_TOO_FAR;
                 next = r->next;
-                MLS_TRY(mls_secret_from(slab_at(&t->slab, r->secret), t->nh, &rs));
+                if ((uint64_t)generation - next > t->max_forward)
+                        return MLS_E_GENERATION_TOO_FAR;
+                memcpy(rs, slab_at(&t->slab, r->secret), t->nh);
         } else {
-                MLS_TRY(st_peek_ratchet_root(t, leaf, type, &rs));
+                if ((uint64_t)generation > t->max_forward)
+                        return MLS_E_GENERATION_TOO_FAR;
+                MLS_TRY(st_peek_ratchet_root(t, leaf, type, rs));
         }
-        if ((uint64_t)generation - next > t->max_forward)
-                return MLS_E_GENERATION_TOO_FAR;
-        for (uint64_t j = next; j < generation; j++) {
-                _mls_secret_ struct mls_secret *nxt = NULL;
-
-                MLS_TRY(mls_derive_tree_secret(t->suite, rs->data, t->nh, "secret", (uint32_t)j,
-                                               t->nh, &nxt));
-                mls_secret_free(rs);
-                rs = MLS_TAKE(nxt);
-        }
-        MLS_TRY(key_nonce_new(t->nk, t->nn, &out));
-        MLS_TRY(st_derive_key_nonce(t, rs->data, generation, out.secret->data));
-        out.generation = generation;
-        *ret_kn = out;
-        out = (struct mls_key_nonce){ 0 };
-        return 0;
+        for (uint64_t j = next; j < generation; j++)
+                MLS_TRY(st_ratchet_step(t, rs, (uint32_t)j));
+        return st_derive_key_nonce(t, rs, generation, out);
 }
 
-int
-mls_st_next(struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
-            struct mls_key_nonce *ret_kn)
+static int
+st_next(struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
+        const struct kn_sink *out, uint32_t *ret_gen)
 {
         struct st_leaf *le;
         struct st_ratchet *r;
+        uint32_t g;
 
-        if (!t || !ret_kn || !type_valid(type))
+        if (!t || !type_valid(type))
                 return MLS_E_INVALID_ARGUMENT;
         MLS_TRY(st_leaf_get(t, leaf, &le));
         r = &le->r[type];
         /* R-9.1-2: each generation protects one message only. */
         if (r->next >= ST_GEN_END)
                 return MLS_E_GENERATION_TOO_FAR;
-        return st_ratchet_advance(t, r, (uint32_t)r->next, ret_kn);
+        g = (uint32_t)r->next;
+        MLS_TRY(st_ratchet_advance(t, r, g, out));
+        *ret_gen = g;
+        return 0;
 }
 
 /* RFC 9420 section 6.3.2 (R-6.3.2-3):
@@ -856,29 +897,189 @@ mls_st_next(struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type
  *   sender_data_nonce = ExpandWithLabel(sender_data_secret, "nonce", ciphertext_sample, AEAD.Nn)
  * "If the ciphertext is less than KDF.Nh bytes long, then the whole
  * ciphertext is used." */
+static int
+st_sender_data_key(const struct mls_suite *s, const uint8_t *sender_data_secret, size_t len,
+                   const uint8_t *ciphertext, size_t ciphertext_len, const struct kn_sink *out)
+{
+        size_t sample;
+        int e;
+
+        if (!s || !sender_data_secret || len != s->hash_len || (ciphertext_len && !ciphertext))
+                return MLS_E_INVALID_ARGUMENT;
+        sample = ciphertext_len < s->hash_len ? ciphertext_len : s->hash_len;
+        e = mls_expand_with_label_into(s, sender_data_secret, len, "key", ciphertext, sample,
+                                       out->key, s->aead_key_len);
+        if (e == 0)
+                e = mls_expand_with_label_into(s, sender_data_secret, len, "nonce", ciphertext,
+                                               sample, out->nonce, s->aead_nonce_len);
+        if (e < 0)
+                sodium_memzero(out->key, s->aead_key_len);
+        return e;
+}
+
+/* ---- the two forms of every hand-out: a struct mls_key_nonce (one
+ * guarded allocation, the caller's copy) or a caller's struct
+ * mls_key_nonce_buf (none) ---- */
+
+static struct kn_sink
+sink_of(const struct mls_key_nonce *kn)
+{
+        return (struct kn_sink){ kn->secret->data, kn->nonce };
+}
+
+static struct kn_sink
+sink_of_buf(struct mls_key_nonce_buf *b)
+{
+        return (struct kn_sink){ b->key, b->nonce };
+}
+
+/* Finishes a _into call: on success fills in the lengths and generation,
+ * on failure wipes the buffer. */
+static int
+buf_finish(struct mls_key_nonce_buf *b, int e, size_t nk, size_t nn, uint32_t generation)
+{
+        if (e < 0) {
+                mls_key_nonce_buf_clear(b);
+                return e;
+        }
+        b->key_len = nk;
+        b->nonce_len = nn;
+        b->generation = generation;
+        return 0;
+}
+
+int
+mls_st_get(struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
+           uint32_t generation, struct mls_key_nonce *ret_kn)
+{
+        _mls_key_nonce_ struct mls_key_nonce out = { 0 };
+        struct kn_sink sink;
+
+        if (!t || !ret_kn || !type_valid(type))
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(key_nonce_new(t->nk, t->nn, &out));
+        sink = sink_of(&out);
+        MLS_TRY(st_get(t, leaf, type, generation, &sink));
+        out.generation = generation;
+        *ret_kn = out;
+        out = (struct mls_key_nonce){ 0 };
+        return 0;
+}
+
+int
+mls_st_get_into(struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
+                uint32_t generation, struct mls_key_nonce_buf *out)
+{
+        struct kn_sink sink;
+
+        if (!t || !out)
+                return MLS_E_INVALID_ARGUMENT;
+        sink = sink_of_buf(out);
+        return buf_finish(out, st_get(t, leaf, type, generation, &sink), t->nk, t->nn,
+                          generation);
+}
+
+int
+mls_st_peek(const struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
+            uint32_t generation, struct mls_key_nonce *ret_kn)
+{
+        _mls_key_nonce_ struct mls_key_nonce out = { 0 };
+        struct kn_sink sink;
+
+        if (!t || !ret_kn || !type_valid(type))
+                return MLS_E_INVALID_ARGUMENT;
+        if (leaf >= t->n_leaves)
+                return MLS_E_TREE_INDEX;
+        MLS_TRY(key_nonce_new(t->nk, t->nn, &out));
+        sink = sink_of(&out);
+        MLS_TRY(st_peek(t, leaf, type, generation, &sink));
+        out.generation = generation;
+        *ret_kn = out;
+        out = (struct mls_key_nonce){ 0 };
+        return 0;
+}
+
+int
+mls_st_peek_into(const struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
+                 uint32_t generation, struct mls_key_nonce_buf *out)
+{
+        struct kn_sink sink;
+
+        if (!t || !out)
+                return MLS_E_INVALID_ARGUMENT;
+        sink = sink_of_buf(out);
+        return buf_finish(out, st_peek(t, leaf, type, generation, &sink), t->nk, t->nn,
+                          generation);
+}
+
+int
+mls_st_next(struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
+            struct mls_key_nonce *ret_kn)
+{
+        _mls_key_nonce_ struct mls_key_nonce out = { 0 };
+        struct kn_sink sink;
+        uint32_t g = 0;
+
+        if (!t || !ret_kn || !type_valid(type))
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(key_nonce_new(t->nk, t->nn, &out));
+        sink = sink_of(&out);
+        MLS_TRY(st_next(t, leaf, type, &sink, &g));
+        out.generation = g;
+        *ret_kn = out;
+        out = (struct mls_key_nonce){ 0 };
+        return 0;
+}
+
+int
+mls_st_next_into(struct mls_secret_tree *t, uint32_t leaf, enum mls_ratchet_type type,
+                 struct mls_key_nonce_buf *out)
+{
+        struct kn_sink sink;
+        uint32_t g = 0;
+        int e;
+
+        if (!t || !out)
+                return MLS_E_INVALID_ARGUMENT;
+        sink = sink_of_buf(out);
+        e = st_next(t, leaf, type, &sink, &g);
+        return buf_finish(out, e, t->nk, t->nn, g);
+}
+
 int
 mls_st_sender_data_key(const struct mls_suite *s, const uint8_t *sender_data_secret, size_t len,
                        const uint8_t *ciphertext, size_t ciphertext_len,
                        struct mls_key_nonce *ret_kn)
 {
         _mls_key_nonce_ struct mls_key_nonce out = { 0 };
-        _mls_secret_ struct mls_secret *k = NULL, *n = NULL;
-        size_t sample;
+        struct kn_sink sink;
 
         if (!s || !sender_data_secret || len != s->hash_len || (ciphertext_len && !ciphertext) ||
             !ret_kn)
                 return MLS_E_INVALID_ARGUMENT;
-        sample = ciphertext_len < s->hash_len ? ciphertext_len : s->hash_len;
-        MLS_TRY(mls_expand_with_label(s, sender_data_secret, len, "key", ciphertext, sample,
-                                      s->aead_key_len, &k));
-        MLS_TRY(mls_expand_with_label(s, sender_data_secret, len, "nonce", ciphertext, sample,
-                                      s->aead_nonce_len, &n));
         MLS_TRY(key_nonce_new(s->aead_key_len, s->aead_nonce_len, &out));
-        memcpy(out.secret->data, k->data, s->aead_key_len);
-        memcpy(out.secret->data + s->aead_key_len, n->data, s->aead_nonce_len);
+        sink = sink_of(&out);
+        MLS_TRY(st_sender_data_key(s, sender_data_secret, len, ciphertext, ciphertext_len,
+                                   &sink));
         *ret_kn = out;
         out = (struct mls_key_nonce){ 0 };
         return 0;
+}
+
+int
+mls_st_sender_data_key_into(const struct mls_suite *s, const uint8_t *sender_data_secret,
+                            size_t len, const uint8_t *ciphertext, size_t ciphertext_len,
+                            struct mls_key_nonce_buf *out)
+{
+        struct kn_sink sink;
+
+        if (!s || !out)
+                return MLS_E_INVALID_ARGUMENT;
+        sink = sink_of_buf(out);
+        return buf_finish(out,
+                          st_sender_data_key(s, sender_data_secret, len, ciphertext,
+                                             ciphertext_len, &sink),
+                          s->aead_key_len, s->aead_nonce_len, 0);
 }
 
 /* ------------------------------------------------------------------ */

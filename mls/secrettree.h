@@ -24,7 +24,10 @@
  *
  * All secrets of a tree live in one guarded slab (sodium_malloc) of
  * fixed-size slots that grows by doubling (allocate, copy, free-with-wipe);
- * slots are wiped when released. Bookkeeping (which node or generation is in
+ * slots are wiped when released. Node and ratchet secrets are derived
+ * straight into their slots, transient values into wiped stack buffers: the
+ * only guarded allocations are the slab's growth and, for the forms that
+ * return a struct mls_key_nonce, that hand-out itself. Bookkeeping (which node or generation is in
  * which slot) is ordinary memory: it holds no secret.
  *
  * Receiving (mls_st_get): generation g of leaf L's ratchet t.
@@ -78,6 +81,26 @@ struct mls_key_nonce {
  * no-op. */
 void mls_key_nonce_clear(struct mls_key_nonce *kn);
 #define _mls_key_nonce_ _mls_cleanup_(mls_key_nonce_clear)
+
+/*
+ * A key and nonce handed out into caller memory: the _into variants below
+ * fill this struct (normally a stack variable declared with
+ * _mls_key_nonce_buf_, which wipes it on every return path) instead of
+ * allocating guarded memory per message. key_len/nonce_len say how much of
+ * the arrays is used. On failure the _into functions wipe the whole struct.
+ * Keep it only for the one message it protects.
+ */
+struct mls_key_nonce_buf {
+        uint8_t key[MLS_MAX_AEAD_KEY_LEN];
+        uint8_t nonce[MLS_MAX_AEAD_NONCE_LEN];
+        size_t key_len;
+        size_t nonce_len;
+        uint32_t generation;       /* 0 for sender-data keys */
+};
+
+/* Wipes the whole struct; NULL is a no-op. */
+void mls_key_nonce_buf_clear(struct mls_key_nonce_buf *kn);
+#define _mls_key_nonce_buf_ _mls_cleanup_(mls_key_nonce_buf_clear)
 
 struct mls_secret_tree; /* opaque */
 
@@ -137,6 +160,27 @@ MLS_MUST_CHECK int mls_st_sender_data_key(const struct mls_suite *s,
                                           const uint8_t *sender_data_secret, size_t len,
                                           const uint8_t *ciphertext, size_t ciphertext_len,
                                           struct mls_key_nonce *ret_kn);
+
+/*
+ * The same four writing into a caller's struct mls_key_nonce_buf: same
+ * results, same errors, same effect on the tree, but no guarded allocation
+ * for the hand-out (the tree's slab may still grow, one allocation, when a
+ * leaf is first used or skipped keys must be kept). On failure *out is
+ * wiped.
+ */
+MLS_MUST_CHECK int mls_st_get_into(struct mls_secret_tree *t, uint32_t leaf,
+                                   enum mls_ratchet_type type, uint32_t generation,
+                                   struct mls_key_nonce_buf *out);
+MLS_MUST_CHECK int mls_st_peek_into(const struct mls_secret_tree *t, uint32_t leaf,
+                                    enum mls_ratchet_type type, uint32_t generation,
+                                    struct mls_key_nonce_buf *out);
+MLS_MUST_CHECK int mls_st_next_into(struct mls_secret_tree *t, uint32_t leaf,
+                                    enum mls_ratchet_type type, struct mls_key_nonce_buf *out);
+MLS_MUST_CHECK int mls_st_sender_data_key_into(const struct mls_suite *s,
+                                               const uint8_t *sender_data_secret, size_t len,
+                                               const uint8_t *ciphertext,
+                                               size_t ciphertext_len,
+                                               struct mls_key_nonce_buf *out);
 
 /* Counters for tests and benchmarks. */
 struct mls_st_stats {

@@ -4,10 +4,12 @@
  * Contracts: mls/welcome.h.
  */
 #include <string.h>
+#include <sodium.h>
 
 #include "mls/welcome.h"
 #include "mls/hpke.h"
 #include "mls/labeled.h"
+#include "mls/psk.h"
 
 static void
 bytes_clearp(struct mls_bytes *b)
@@ -202,7 +204,8 @@ mls_welcome_decrypt_group_info(const struct mls_suite *s, const struct mls_welco
                                const struct mls_secret *psk_secret,
                                struct mls_group_info *ret_gi)
 {
-        _mls_secret_ struct mls_secret *ws = NULL, *key = NULL, *nonce = NULL;
+        _mls_hash_buf_ uint8_t ws[MLS_MAX_HASH_LEN];
+        _mls_aead_buf_ struct mls_aead_buf kn;
         _mls_free_ uint8_t *pt = NULL;
         _mls_cleanup_(mls_group_info_clear) struct mls_group_info gi = { 0 };
         const struct mls_bytes *egi;
@@ -213,20 +216,19 @@ mls_welcome_decrypt_group_info(const struct mls_suite *s, const struct mls_welco
         if (w->cipher_suite != s->id)
                 return MLS_E_WRONG_SUITE;
         egi = &w->encrypted_group_info;
-        /* R-12.4.3.1-7 */
-        MLS_TRY(mls_ks_welcome_secret(s, joiner_secret, psk_secret, &ws));
-        MLS_TRY(mls_ks_welcome_key_nonce(s, ws->data, ws->len, &key, &nonce));
-        mls_secret_free(MLS_TAKE(ws));
+        /* R-12.4.3.1-7; welcome_secret, key and nonce are wiped stack
+         * temporaries. */
+        MLS_TRY(mls_ks_welcome_secret_into(s, joiner_secret, psk_secret, ws));
+        MLS_TRY(mls_ks_welcome_key_nonce_into(s, ws, s->hash_len, kn.key, kn.nonce));
+        mls_wipe(ws, sizeof(ws));
         if (egi->len < s->aead_tag_len)
                 return MLS_E_DECRYPT;
         pt_len = egi->len - s->aead_tag_len;
         pt = malloc(pt_len ? pt_len : 1);
         if (!pt)
                 return MLS_E_NOMEM;
-        MLS_TRY(mls_crypto_aead_open(s, key->data, nonce->data, NULL, 0, egi->data, egi->len,
-                                     pt));
-        mls_secret_free(MLS_TAKE(key));
-        mls_secret_free(MLS_TAKE(nonce));
+        MLS_TRY(mls_crypto_aead_open(s, kn.key, kn.nonce, NULL, 0, egi->data, egi->len, pt));
+        mls_aead_buf_wipe(&kn);
         MLS_TRY(mls_group_info_from_bytes(pt, pt_len, &gi));
         /* R-12.4.3.1-10 (the KeyPackage's suite is s, checked by
          * mls_welcome_find_key_package). */
@@ -238,6 +240,28 @@ mls_welcome_decrypt_group_info(const struct mls_suite *s, const struct mls_welco
 }
 
 /* ---- committer ---- */
+
+/* The encoded size of n_members GroupSecrets (RFC 9420 section 12.4.3.1)
+ * with Nh-byte joiner and path secrets and the PSK list given:
+ *   opaque joiner_secret<V>; optional<PathSecret> path_secret;
+ *   PreSharedKeyID psks<V>;
+ * The PSK list is public (it travels in PreSharedKey proposals), so it is
+ * measured with an ordinary writer. */
+static int
+group_secrets_size_hint(size_t nh, const struct mls_psk_id *psks, size_t n_psks,
+                        size_t n_members, size_t *ret_size)
+{
+        _mls_writer_ struct mls_writer w = { 0 };
+        size_t mark, one;
+
+        mls_writer_init(&w);
+        MLS_TRY(mls_writer_vec_begin(&w, &mark));
+        for (size_t i = 0; i < n_psks; i++)
+                MLS_TRY(mls_psk_id_encode(&psks[i], &w));
+        MLS_TRY(mls_writer_vec_end(&w, mark));
+        one = 2 * (mls_varint_size(nh) + nh) + 1 + w.len;
+        return mls_size_mul(one, n_members, ret_size);
+}
 
 /* Frees a partly built array of EncryptedGroupSecrets. */
 struct egs_array {
@@ -260,7 +284,7 @@ mls_welcome_build(const struct mls_epoch_secrets *ks, const struct mls_group_inf
                   const struct mls_welcome_new_member *members, size_t n_members,
                   const struct mls_rng *rng, struct mls_welcome *ret_w)
 {
-        _mls_secret_ struct mls_secret *joiner = NULL, *key = NULL, *nonce = NULL;
+        _mls_aead_buf_ struct mls_aead_buf kn;
         _bytes_ struct mls_bytes gi_bytes = { 0 }, egi = { 0 };
         _mls_writer_ struct mls_writer pts = { 0 };
         _mls_free_ size_t *off = NULL;
@@ -268,7 +292,8 @@ mls_welcome_build(const struct mls_epoch_secrets *ks, const struct mls_group_inf
         struct mls_hpke_info hp;
         const struct mls_suite *s;
         const uint8_t *welcome_secret;
-        size_t nh, n_off;
+        struct mls_secret joiner;
+        size_t nh, n_off, pts_size;
 
         if (!ks || !gi || (n_psks && !psks) || !members || n_members == 0 || !rng || !ret_w)
                 return MLS_E_INVALID_ARGUMENT;
@@ -295,29 +320,34 @@ mls_welcome_build(const struct mls_epoch_secrets *ks, const struct mls_group_inf
         /* The GroupInfo, encoded and encrypted once for everybody
          * (R-12.4.3.1-7): AEAD.Seal(welcome_key, welcome_nonce, "", GroupInfo). */
         MLS_TRY(mls_group_info_to_bytes(gi, &gi_bytes));
-        MLS_TRY(mls_ks_welcome_key_nonce(s, welcome_secret, nh, &key, &nonce));
+        MLS_TRY(mls_ks_welcome_key_nonce_into(s, welcome_secret, nh, kn.key, kn.nonce));
         MLS_TRY(mls_size_add(gi_bytes.len, s->aead_tag_len, &egi.len));
         egi.data = malloc(egi.len);
         if (!egi.data)
                 return MLS_E_NOMEM;
-        MLS_TRY(mls_crypto_aead_seal(s, key->data, nonce->data, NULL, 0, gi_bytes.data,
-                                     gi_bytes.len, egi.data));
-        mls_secret_free(MLS_TAKE(key));
-        mls_secret_free(MLS_TAKE(nonce));
+        MLS_TRY(mls_crypto_aead_seal(s, kn.key, kn.nonce, NULL, 0, gi_bytes.data, gi_bytes.len,
+                                     egi.data));
+        mls_aead_buf_wipe(&kn);
 
-        /* Every GroupSecrets plaintext, back to back in one guarded buffer;
-         * off[i] .. off[i + 1] is member i's. */
-        MLS_TRY(mls_ks_copy(ks, MLS_KS_JOINER_SECRET, &joiner));
+        /* Every GroupSecrets plaintext, back to back in one guarded buffer
+         * sized up front (one allocation, not one per doubling);
+         * off[i] .. off[i + 1] is member i's. joiner_secret is a borrowed
+         * view of the epoch's slab (never freed). */
+        joiner = (struct mls_secret){ .len = nh,
+                                      .data = (uint8_t *)(uintptr_t)mls_ks_get(
+                                              ks, MLS_KS_JOINER_SECRET) };
         MLS_TRY(mls_size_add(n_members, 1, &n_off));
         off = calloc(n_off, sizeof(*off));
         if (!off)
                 return MLS_E_NOMEM;
+        MLS_TRY(group_secrets_size_hint(nh, psks, n_psks, n_members, &pts_size));
         mls_writer_init_secure(&pts);
+        MLS_TRY(mls_writer_reserve(&pts, pts_size));
         for (size_t i = 0; i < n_members; i++) {
                 /* Borrowed views (never cleared): the struct's pointers are
                  * not const, the data is never written. */
                 struct mls_group_secrets gs = {
-                        .joiner_secret = joiner,
+                        .joiner_secret = &joiner,
                         .path_secret = (struct mls_secret *)(uintptr_t)members[i].path_secret,
                         .psks = (struct mls_psk_id *)(uintptr_t)psks,
                         .n_psks = n_psks,
@@ -327,7 +357,6 @@ mls_welcome_build(const struct mls_epoch_secrets *ks, const struct mls_group_inf
                 MLS_TRY(mls_group_secrets_encode(&pts, &gs));
         }
         off[n_members] = pts.len;
-        mls_secret_free(MLS_TAKE(joiner));
 
         /* One HPKE encapsulation and seal per member (R-12.4.3.1-4):
          * EncryptWithLabel(init_key, "Welcome", encrypted_group_info,

@@ -9,6 +9,8 @@
  *
  *   crypto   per cipher suite: sign, verify, HPKE seal/open,
  *            DeriveKeyPair, 1 KiB AEAD seal
+ *   frame    per cipher suite: PrivateMessage protect/unprotect of a signed
+ *            1 KiB application message, PublicMessage of a proposal
  *   group    group operations (commit, add, process)
  *   dbus     round trips through the daemon's D-Bus API
  */
@@ -24,6 +26,7 @@ typedef int (*bench_fn)(int argc, char **argv);
 
 #define BENCH_DECLARE(fn) extern __typeof__(fn) fn __attribute__((weak))
 BENCH_DECLARE(bench_crypto);
+BENCH_DECLARE(bench_frame);
 BENCH_DECLARE(bench_group);
 BENCH_DECLARE(bench_dbus);
 
@@ -50,6 +53,7 @@ main(int argc, char **argv)
          * everywhere. */
         const struct bench_cmd cmds[] = {
                 { "crypto", bench_crypto, "cipher-suite primitives, HPKE, DeriveKeyPair" },
+                { "frame", bench_frame, "message protection (PrivateMessage, PublicMessage)" },
                 { "group", bench_group, "MLS group operations" },
                 { "dbus", bench_dbus, "daemon round trips over D-Bus" },
         };

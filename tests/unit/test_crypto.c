@@ -876,6 +876,172 @@ test_kem_dh_rejects_low_order(void **state)
         mls_bytes_clear(&pa);
 }
 
+/* ---- the _into forms (caller memory, no guarded allocation) ---- */
+
+/* RFC 5869 test case 1 through extract_into/expand_into: same answers as
+ * the allocating forms, and an invalid length leaves out untouched. */
+static void
+test_hkdf_into_rfc5869_case1(void **state)
+{
+        const struct mls_suite *s = suite_of(state);
+        uint8_t ikm[22], salt[13], info[10], prk[MLS_MAX_HASH_LEN], okm[42];
+        uint8_t big[4], pattern[4];
+        struct mls_secret *prk2 = NULL, *okm2 = NULL;
+
+        memset(ikm, 0x0b, sizeof(ikm));
+        for (size_t i = 0; i < sizeof(salt); i++)
+                salt[i] = (uint8_t)i;
+        for (size_t i = 0; i < sizeof(info); i++)
+                info[i] = (uint8_t)(0xf0 + i);
+        assert_int_equal(mls_crypto_hkdf_extract_into(s, salt, sizeof(salt), ikm, sizeof(ikm),
+                                                      prk),
+                         0);
+        assert_int_equal(mls_crypto_hkdf_expand_into(s, prk, s->hash_len, info, sizeof(info),
+                                                     okm, sizeof(okm)),
+                         0);
+        assert_int_equal(mls_crypto_hkdf_extract(s, salt, sizeof(salt), ikm, sizeof(ikm), &prk2),
+                         0);
+        assert_int_equal(mls_crypto_hkdf_expand(s, prk2->data, prk2->len, info, sizeof(info), 42,
+                                                &okm2),
+                         0);
+        assert_memory_equal(prk, prk2->data, s->hash_len);
+        assert_memory_equal(okm, okm2->data, sizeof(okm));
+        if (s->hash_len == 32)
+                assert_hex_eq(okm, sizeof(okm),
+                              "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+                              "34007208d5b887185865");
+        mls_secret_free(prk2);
+        mls_secret_free(okm2);
+
+        /* Invalid arguments: nothing written. */
+        memset(big, 0xa5, sizeof(big));
+        memcpy(pattern, big, sizeof(big));
+        assert_int_equal(mls_crypto_hkdf_expand_into(s, prk, s->hash_len, NULL, 0, big,
+                                                     255 * s->hash_len + 1),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_memory_equal(big, pattern, sizeof(big));
+        assert_int_equal(mls_crypto_hkdf_expand_into(s, prk, s->hash_len, NULL, 1, big, 4),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_crypto_hkdf_expand_into(s, prk, s->hash_len, NULL, 0, NULL, 4),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_crypto_hkdf_extract_into(s, NULL, 0, ikm, sizeof(ikm), NULL),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_crypto_hkdf_extract_into(s, NULL, 3, ikm, sizeof(ikm), prk),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_crypto_hkdf_extract_into(NULL, NULL, 0, ikm, sizeof(ikm), prk),
+                         MLS_E_INVALID_ARGUMENT);
+}
+
+/* DeriveKeyPair into caller memory gives the allocating form's key pair
+ * (RFC 9180 section 7.1.3, including NIST rejection sampling). */
+static void
+test_kem_derive_keypair_into_matches(void **state)
+{
+        const struct mls_suite *s = suite_of(state);
+        uint8_t ikm[80], priv[MLS_MAX_KEM_PRIV_LEN];
+        struct mls_secret *a = NULL;
+        struct mls_bytes pa = { 0 }, pb = { 0 };
+
+        for (uint8_t round = 0; round < 8; round++) {
+                memset(ikm, round, sizeof(ikm));
+                assert_int_equal(mls_crypto_kem_derive_keypair(s, ikm, sizeof(ikm), &a, &pa), 0);
+                assert_int_equal(mls_crypto_kem_derive_keypair_into(s, ikm, sizeof(ikm), priv,
+                                                                    &pb),
+                                 0);
+                assert_int_equal(a->len, s->kem_priv_len);
+                assert_memory_equal(a->data, priv, s->kem_priv_len);
+                assert_true(mls_bytes_eq(&pa, &pb));
+                mls_secret_free(a);
+                a = NULL;
+                mls_bytes_clear(&pa);
+                mls_bytes_clear(&pb);
+        }
+        assert_int_equal(mls_crypto_kem_derive_keypair_into(s, ikm, sizeof(ikm), NULL, &pb),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_crypto_kem_derive_keypair_into(s, NULL, 4, priv, &pb),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_null(pb.data);
+}
+
+/* DH into caller memory: DH(a, B) == DH(b, A) == the allocating form's
+ * result, and the same when the public key of the private one is supplied
+ * (X448 then builds its key from both halves instead of recomputing the
+ * public one: the result must not change). */
+static void
+test_kem_dh_into_agreement(void **state)
+{
+        const struct mls_suite *s = suite_of(state);
+        struct mls_secret *a = NULL, *b = NULL, *ab = NULL;
+        struct mls_bytes pa = { 0 }, pb = { 0 };
+        uint8_t x[MLS_MAX_KEM_DH_LEN], y[MLS_MAX_KEM_DH_LEN], z[MLS_MAX_KEM_DH_LEN];
+        size_t xl = 0, yl = 0, zl = 0;
+
+        assert_int_equal(mls_crypto_kem_generate(s, mls_rng_system(), &a, &pa), 0);
+        assert_int_equal(mls_crypto_kem_generate(s, mls_rng_system(), &b, &pb), 0);
+        assert_int_equal(mls_crypto_dh(s, a, pb.data, pb.len, &ab), 0);
+        assert_int_equal(mls_crypto_dh_into(s, a->data, a->len, pb.data, pb.len, x, &xl), 0);
+        assert_int_equal(mls_crypto_dh_into(s, b->data, b->len, pa.data, pa.len, y, &yl), 0);
+        assert_int_equal(mls_kem_dh_known_pub(s, b->data, pb.data, pa.data, pa.len, z, &zl), 0);
+        assert_int_equal(xl, s->ops->kem->dh_len);
+        assert_int_equal(yl, xl);
+        assert_int_equal(zl, xl);
+        assert_memory_equal(x, ab->data, xl);
+        assert_memory_equal(y, ab->data, xl);
+        assert_memory_equal(z, ab->data, xl);
+        assert_int_equal(mls_kem_dh_known_pub(s, b->data, NULL, pa.data, pa.len, z, &zl),
+                         MLS_E_INVALID_ARGUMENT);
+        mls_secret_free(a);
+        mls_secret_free(b);
+        mls_secret_free(ab);
+        mls_bytes_clear(&pa);
+        mls_bytes_clear(&pb);
+}
+
+/* A rejected DH (bad lengths, a point that is not on the curve or of low
+ * order, a zero scalar) is MLS_E_BAD_KEY and leaves Ndh zero bytes in out,
+ * whatever it held. */
+static void
+test_kem_dh_into_rejects_and_wipes(void **state)
+{
+        const struct mls_suite *s = suite_of(state);
+        const size_t ndh = s->ops->kem->dh_len;
+        struct mls_secret *a = NULL;
+        struct mls_bytes pa = { 0 };
+        uint8_t bad[MLS_MAX_KEM_PUB_LEN] = { 0 }, out[MLS_MAX_KEM_DH_LEN];
+        uint8_t zero[MLS_MAX_KEM_DH_LEN] = { 0 }, zk[MLS_MAX_KEM_PRIV_LEN] = { 0 };
+
+        assert_int_equal(mls_crypto_kem_generate(s, mls_rng_system(), &a, &pa), 0);
+        memset(out, 0xa5, sizeof(out));
+        assert_int_equal(mls_crypto_dh_into(s, a->data, a->len, pa.data, pa.len - 1, out, NULL),
+                         MLS_E_BAD_KEY);
+        assert_memory_equal(out, zero, ndh);
+        memset(out, 0xa5, sizeof(out));
+        assert_int_equal(mls_crypto_dh_into(s, a->data, a->len - 1, pa.data, pa.len, out, NULL),
+                         MLS_E_BAD_KEY);
+        assert_memory_equal(out, zero, ndh);
+        /* u = 0 (X25519/X448: all-zero result); all-zero bytes are not a
+         * point encoding on the NIST curves. */
+        memset(out, 0xa5, sizeof(out));
+        assert_int_equal(mls_crypto_dh_into(s, a->data, a->len, bad, pa.len, out, NULL),
+                         MLS_E_BAD_KEY);
+        assert_memory_equal(out, zero, ndh);
+        if (is_nist(s)) {
+                memcpy(bad, pa.data, pa.len);
+                bad[pa.len - 1] ^= 0x01; /* off the curve */
+                memset(out, 0xa5, sizeof(out));
+                assert_int_equal(mls_crypto_dh_into(s, a->data, a->len, bad, pa.len, out, NULL),
+                                 MLS_E_BAD_KEY);
+                assert_memory_equal(out, zero, ndh);
+                memset(out, 0xa5, sizeof(out));
+                assert_int_equal(mls_crypto_dh_into(s, zk, s->kem_priv_len, pa.data, pa.len, out,
+                                                    NULL),
+                                 MLS_E_BAD_KEY);
+                assert_memory_equal(out, zero, ndh);
+        }
+        mls_secret_free(a);
+        mls_bytes_clear(&pa);
+}
+
 int
 main(void)
 {
@@ -901,6 +1067,10 @@ main(void)
                 PER_SUITE(test_kem_generate_uses_rng),
                 PER_SUITE(test_kem_rejects_malformed_pub),
                 PER_SUITE(test_kem_dh_rejects_low_order),
+                PER_SUITE(test_hkdf_into_rfc5869_case1),
+                PER_SUITE(test_kem_derive_keypair_into_matches),
+                PER_SUITE(test_kem_dh_into_agreement),
+                PER_SUITE(test_kem_dh_into_rejects_and_wipes),
         };
 
         if (sodium_init() < 0)

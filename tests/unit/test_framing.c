@@ -1203,6 +1203,151 @@ test_frame_group_init_suite_mismatch(void **state)
         fx_free(f);
 }
 
+/* Replaces m's encrypted_sender_data with the AEAD of an arbitrary
+ * plaintext under the right sender-data key, nonce and AAD. */
+static void
+reseal_sender_data(const struct fx *f, struct mls_message *m, const uint8_t *pt, size_t len)
+{
+        const struct mls_suite *s = f->s;
+        struct mls_private_message *pm = &m->private_message;
+        struct mls_sender_data_aad sd_aad = { .group_id = pm->group_id,
+                                              .epoch = pm->epoch,
+                                              .content_type = pm->content_type };
+        struct mls_key_nonce_buf kn;
+        struct mls_bytes aad = { 0 };
+
+        assert_int_equal(mls_st_sender_data_key_into(s, f->sds, s->hash_len, pm->ciphertext.data,
+                                                     pm->ciphertext.len, &kn),
+                         0);
+        assert_int_equal(mls_sender_data_aad_to_bytes(&sd_aad, &aad), 0);
+        mls_bytes_clear(&pm->encrypted_sender_data);
+        pm->encrypted_sender_data.len = len + s->aead_tag_len;
+        pm->encrypted_sender_data.data = malloc(pm->encrypted_sender_data.len);
+        assert_non_null(pm->encrypted_sender_data.data);
+        assert_int_equal(mls_crypto_aead_seal(s, kn.key, kn.nonce, aad.data, aad.len, pt, len,
+                                              pm->encrypted_sender_data.data),
+                         0);
+        mls_key_nonce_buf_clear(&kn);
+        mls_bytes_clear(&aad);
+}
+
+/* R-6.3.2-1: a SenderData that authenticates but is not exactly
+ * leaf_index || generation || reuse_guard is a malformed message, whether
+ * it fits the stack buffer it is opened into (13 and 11 bytes) or not
+ * (200 bytes, opened into guarded memory); damaged, it does not
+ * authenticate. None of them consumes the genuine message's key. */
+static void
+test_frame_private_malformed_sender_data(void **state)
+{
+        static const size_t lens[] = { 11, 13, 64, 65, 200 };
+        struct pm_fx p;
+        uint8_t pt[200];
+
+        (void)state;
+        pm_fx_init(&p, MLS_SUITE_P256_AES128GCM_SHA256_P256, MLS_CONTENT_APPLICATION);
+        memset(pt, 0, sizeof(pt));
+        pt[3] = SENDER; /* leaf_index */
+        for (size_t i = 0; i < MLS_ARRAY_SIZE(lens); i++) {
+                struct mls_message bad = { 0 };
+
+                copy_private(&p.m, &bad);
+                reseal_sender_data(p.f, &bad, pt, lens[i]);
+                assert_int_equal(private_unprotect(p.f, &p.f->g, p.recv, &bad, NULL),
+                                 MLS_E_INVALID_MESSAGE);
+                bad.private_message.encrypted_sender_data.data[lens[i] - 1] ^= 0x10;
+                assert_int_equal(private_unprotect(p.f, &p.f->g, p.recv, &bad, NULL),
+                                 MLS_E_DECRYPT);
+                mls_message_clear(&bad);
+        }
+        /* The 12-byte form resealed with the genuine values opens. */
+        {
+                struct mls_message good = { 0 };
+                struct mls_sender_data sd = { .leaf_index = SENDER, .generation = 0 };
+                struct mls_bytes sd_b = { 0 };
+                struct mls_key_nonce_buf kn;
+
+                /* Recover the genuine reuse guard from the message itself. */
+                copy_private(&p.m, &good);
+                assert_int_equal(mls_st_sender_data_key_into(p.f->s, p.f->sds, p.f->s->hash_len,
+                                                             good.private_message.ciphertext.data,
+                                                             good.private_message.ciphertext.len,
+                                                             &kn),
+                                 0);
+                {
+                        struct mls_sender_data_aad a = {
+                                .group_id = good.private_message.group_id,
+                                .epoch = good.private_message.epoch,
+                                .content_type = good.private_message.content_type,
+                        };
+                        struct mls_bytes ab = { 0 };
+                        uint8_t open[12];
+
+                        assert_int_equal(mls_sender_data_aad_to_bytes(&a, &ab), 0);
+                        assert_int_equal(good.private_message.encrypted_sender_data.len,
+                                         12 + p.f->s->aead_tag_len);
+                        assert_int_equal(mls_crypto_aead_open(
+                                                 p.f->s, kn.key, kn.nonce, ab.data, ab.len,
+                                                 good.private_message.encrypted_sender_data.data,
+                                                 good.private_message.encrypted_sender_data.len,
+                                                 open),
+                                         0);
+                        memcpy(sd.reuse_guard, open + 8, MLS_REUSE_GUARD_LEN);
+                        mls_bytes_clear(&ab);
+                }
+                mls_key_nonce_buf_clear(&kn);
+                assert_int_equal(mls_sender_data_to_bytes(&sd, &sd_b), 0);
+                reseal_sender_data(p.f, &good, sd_b.data, sd_b.len);
+                assert_int_equal(private_unprotect(p.f, &p.f->g, p.recv, &good, NULL), 0);
+                mls_bytes_clear(&sd_b);
+                mls_message_clear(&good);
+        }
+        pm_fx_free(&p);
+}
+
+/* R-6.3.1-1: a commit whose PrivateMessageContent outgrows the protect's
+ * first guess of its size (the secure writer grows past it) still round
+ * trips, in a suite with 32-byte and one with 64-byte hashes. */
+static void
+test_frame_private_large_commit(void **state)
+{
+        static const uint16_t suites[] = { MLS_SUITE_X25519_CHACHA20POLY1305_SHA256_ED25519,
+                                           MLS_SUITE_X448_AES256GCM_SHA512_ED448 };
+
+        (void)state;
+        for (size_t k = 0; k < MLS_ARRAY_SIZE(suites); k++) {
+                struct fx *f = fx_new(suites[k]);
+                struct mls_secret_tree *st = fx_tree(f), *rt = fx_tree(f);
+                struct mls_authenticated_content ac, out = { 0 };
+                struct mls_commit *c;
+                struct mls_message m = { 0 };
+                const size_t n_refs = 120;
+
+                make_ac(f, MLS_CONTENT_COMMIT, MLS_WIRE_PRIVATE_MESSAGE, SENDER, &ac);
+                c = &ac.content.commit;
+                c->proposals = realloc(c->proposals, n_refs * sizeof(*c->proposals));
+                assert_non_null(c->proposals);
+                for (size_t i = 1; i < n_refs; i++) {
+                        c->proposals[i] = (struct mls_proposal_or_ref){ .type = MLS_POR_REFERENCE };
+                        assert_int_equal(mls_bytes_copy(&c->proposals[i].reference, f->mk,
+                                                        f->s->hash_len),
+                                         0);
+                        c->proposals[i].reference.data[0] = (uint8_t)i;
+                }
+                c->n_proposals = n_refs;
+                assert_int_equal(mls_frame_sign_with_key(&f->g, &ac, f->priv[SENDER]), 0);
+                private_protect(f, st, &ac, NULL, &m);
+                assert_true(m.private_message.ciphertext.len > 1024 + 200);
+                assert_int_equal(private_unprotect(f, &f->g, rt, &m, &out), 0);
+                assert_ac_equal(&ac, &out);
+                mls_authenticated_content_clear(&out);
+                mls_authenticated_content_clear(&ac);
+                mls_message_clear(&m);
+                mls_st_free(st);
+                mls_st_free(rt);
+                fx_free(f);
+        }
+}
+
 int
 main(void)
 {
@@ -1228,6 +1373,8 @@ main(void)
                 cmocka_unit_test(test_frame_private_reuse_guard),
                 cmocka_unit_test(test_frame_private_wrong_epoch_and_group),
                 cmocka_unit_test(test_frame_group_init_suite_mismatch),
+                cmocka_unit_test(test_frame_private_malformed_sender_data),
+                cmocka_unit_test(test_frame_private_large_commit),
         };
 
         if (sodium_init() < 0)

@@ -542,6 +542,60 @@ test_hpke_vector_setup_seal_open_export(void **state)
         mls_bytes_clear(&sk_rb);
 }
 
+/* The forms that keep their transients in caller memory against the
+ * vectors: Decap into a buffer gives shared_secret, Export into a buffer
+ * the exported values, and the single-shot OpenBase (whose key schedule
+ * lives on the stack) opens the sequence-0 ciphertext. */
+static void
+test_hpke_vector_into_forms(void **state)
+{
+        const struct hpke_vec *v = &vecs[*(size_t *)*state];
+        const struct mls_suite *s = mls_suite_get(v->suite);
+        struct mls_bytes enc = hex(v->enc), sk_rb = hex(v->skrm), info = hex(v->info);
+        struct mls_secret *sk_r = NULL, *pt = NULL;
+        struct mls_hpke_ctx *cr = NULL;
+        uint8_t shared[MLS_MAX_KEM_SECRET_LEN], out[64];
+
+        assert_int_equal(mls_secret_from(sk_rb.data, sk_rb.len, &sk_r), 0);
+        assert_int_equal(mls_hpke_decap_into(s, sk_r, enc.data, enc.len, shared), 0);
+        assert_hex_eq(shared, s->kem_secret_len, v->shared_secret);
+        assert_int_equal(mls_hpke_setup_base_r(s, sk_r, enc.data, enc.len, info.data, info.len,
+                                               &cr),
+                         0);
+        for (size_t i = 0; i < v->exp_n; i++) {
+                const struct hpke_exp *x = &v->exps[i];
+                struct mls_bytes ec = hex(x->ctx);
+
+                assert_true(x->len <= sizeof(out));
+                assert_int_equal(mls_hpke_export_into(cr, ec.data, ec.len, out, x->len), 0);
+                assert_hex_eq(out, x->len, x->value);
+                mls_bytes_clear(&ec);
+        }
+        assert_int_equal(mls_hpke_export_into(cr, NULL, 0, out, 255 * s->hash_len + 1),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(v->encs[0].seq, 0);
+        {
+                struct mls_bytes pt_w = hex(v->encs[0].pt), aad_w = hex(v->encs[0].aad);
+                struct mls_bytes ct_w = hex(v->encs[0].ct);
+
+                assert_int_equal(mls_hpke_open_base(s, sk_r, enc.data, enc.len, info.data,
+                                                    info.len, aad_w.data, aad_w.len, ct_w.data,
+                                                    ct_w.len, &pt),
+                                 0);
+                assert_int_equal(pt->len, pt_w.len);
+                assert_memory_equal(pt->data, pt_w.data, pt_w.len);
+                mls_bytes_clear(&pt_w);
+                mls_bytes_clear(&aad_w);
+                mls_bytes_clear(&ct_w);
+        }
+        mls_secret_free(pt);
+        mls_hpke_ctx_free(cr);
+        mls_secret_free(sk_r);
+        mls_bytes_clear(&enc);
+        mls_bytes_clear(&sk_rb);
+        mls_bytes_clear(&info);
+}
+
 /* ---- all suites ---- */
 
 struct keypair {
@@ -769,6 +823,51 @@ test_hpke_sequence_numbers(void **state)
         keypair_clear(&r);
 }
 
+/* Encap and Decap into caller memory agree with each other and with the
+ * allocating Decap; a bad enc or pkR is MLS_E_BAD_KEY and leaves the
+ * output all zero. */
+static void
+test_hpke_encap_decap_into(void **state)
+{
+        const struct mls_suite *s = suite_of(state);
+        struct keypair r;
+        struct mls_bytes enc = { 0 };
+        struct mls_secret *ss = NULL;
+        uint8_t a[MLS_MAX_KEM_SECRET_LEN], b[MLS_MAX_KEM_SECRET_LEN];
+        uint8_t zero[MLS_MAX_KEM_SECRET_LEN] = { 0 }, bad[MLS_MAX_KEM_PUB_LEN] = { 0 };
+
+        keypair_new(s, &r);
+        assert_int_equal(mls_hpke_encap_into(s, mls_rng_system(), r.pk.data, r.pk.len, a, &enc),
+                         0);
+        assert_int_equal(enc.len, s->kem_enc_len);
+        assert_int_equal(mls_hpke_decap_into(s, r.sk, enc.data, enc.len, b), 0);
+        assert_memory_equal(a, b, s->kem_secret_len);
+        assert_int_equal(mls_hpke_decap(s, r.sk, enc.data, enc.len, &ss), 0);
+        assert_memory_equal(ss->data, a, s->kem_secret_len);
+        mls_secret_free(ss);
+        mls_bytes_clear(&enc);
+
+        /* all zero: no NIST point / a low-order u */
+        memset(b, 0xa5, sizeof(b));
+        assert_int_equal(mls_hpke_decap_into(s, r.sk, bad, s->kem_enc_len, b), MLS_E_BAD_KEY);
+        assert_memory_equal(b, zero, s->kem_secret_len);
+        memset(a, 0xa5, sizeof(a));
+        assert_int_equal(mls_hpke_encap_into(s, mls_rng_system(), bad, s->kem_pub_len, a, &enc),
+                         MLS_E_BAD_KEY);
+        assert_memory_equal(a, zero, s->kem_secret_len);
+        assert_null(enc.data);
+        assert_int_equal(mls_hpke_encap_into(s, mls_rng_system(), r.pk.data, r.pk.len - 1, a,
+                                             &enc),
+                         MLS_E_BAD_KEY);
+        assert_int_equal(mls_hpke_encap_into(s, mls_rng_system(), r.pk.data, r.pk.len, NULL,
+                                             &enc),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_hpke_decap_into(s, NULL, bad, s->kem_enc_len, b),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_null(enc.data);
+        keypair_clear(&r);
+}
+
 static void
 test_hpke_ctx_free_null(void **state)
 {
@@ -783,6 +882,8 @@ main(void)
                 PER_VECTOR(test_hpke_vector_derive_keypair),
                 PER_VECTOR(test_hpke_vector_encap_decap),
                 PER_VECTOR(test_hpke_vector_setup_seal_open_export),
+                PER_VECTOR(test_hpke_vector_into_forms),
+                PER_SUITE(test_hpke_encap_decap_into),
                 PER_SUITE(test_hpke_round_trip),
                 PER_SUITE(test_hpke_rejects_tampering),
                 PER_SUITE(test_hpke_encap_rejects_bad_pk),

@@ -581,6 +581,103 @@ test_ks_encode_decode(void **state)
         mls_secret_free(init);
 }
 
+/* R-8-3, R-12.4.3.1-7, R-8.5-3: the forms writing into caller memory give
+ * the vector's welcome_secret and exported value and the allocating forms'
+ * welcome key and nonce; they refuse what those refuse. */
+static void
+test_ks_into_forms(void **state)
+{
+        struct mls_secret *init = hex_secret(KS_INIT0);
+        struct mls_secret *joiner = hex_secret(ks_vec[0].joiner_secret);
+        struct mls_secret *psk = hex_secret(ks_vec[0].psk_secret);
+        struct mls_secret *key = NULL, *nonce = NULL, *out = NULL;
+        struct mls_bytes ctx = hex(ks_vec[0].exp_context);
+        const char *label = ks_vec[0].exp_label;
+        struct mls_epoch_secrets *ks;
+        uint8_t ws[MLS_MAX_HASH_LEN], k[MLS_MAX_AEAD_KEY_LEN], n[MLS_MAX_AEAD_NONCE_LEN];
+        uint8_t x[100];
+
+        (void)state;
+        assert_int_equal(mls_ks_welcome_secret_into(suite1(), joiner, psk, ws), 0);
+        assert_hex_eq(ws, 32, ks_vec[0].welcome_secret);
+        assert_int_equal(mls_ks_welcome_key_nonce_into(suite1(), ws, 32, k, n), 0);
+        assert_int_equal(mls_ks_welcome_key_nonce(suite1(), ws, 32, &key, &nonce), 0);
+        assert_memory_equal(k, key->data, 16);
+        assert_memory_equal(n, nonce->data, 12);
+        assert_int_equal(mls_ks_welcome_key_nonce_into(suite1(), ws, 31, k, n),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_ks_welcome_key_nonce_into(suite1(), ws, 32, NULL, n),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_ks_welcome_secret_into(suite1(), joiner, psk, NULL),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_ks_welcome_secret_into(suite1(), psk /* fine: Nh bytes */, joiner,
+                                                    ws),
+                         0);
+
+        ks = epoch_from(init, NULL, &ks_vec[0]);
+        assert_int_equal(mls_ks_export_into(ks, (const uint8_t *)label, strlen(label), ctx.data,
+                                            ctx.len, x, 32),
+                         0);
+        assert_hex_eq(x, 32, ks_vec[0].exp_secret);
+        assert_int_equal(mls_ks_export_into(ks, (const uint8_t *)"x", 1, NULL, 0, x, 100), 0);
+        assert_int_equal(mls_ks_export(ks, (const uint8_t *)"x", 1, NULL, 0, 100, &out), 0);
+        assert_memory_equal(x, out->data, 100);
+        assert_int_equal(mls_ks_export_into(ks, (const uint8_t *)"x", 1, NULL, 0, x, 0),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_ks_export_into(ks, (const uint8_t *)"x", 1, NULL, 0, NULL, 32),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_ks_export_into(ks, (const uint8_t *)"x", 1, NULL, 0, x, 0x10000),
+                         MLS_E_INVALID_ARGUMENT);
+        mls_ks_delete(ks, MLS_KS_EXPORTER_SECRET);
+        assert_int_equal(mls_ks_export_into(ks, (const uint8_t *)"x", 1, NULL, 0, x, 32),
+                         MLS_E_NOT_FOUND);
+        mls_secret_free(key);
+        mls_secret_free(nonce);
+        mls_secret_free(out);
+        mls_ks_free(ks);
+        mls_bytes_clear(&ctx);
+        mls_secret_free(init);
+        mls_secret_free(joiner);
+        mls_secret_free(psk);
+}
+
+/* R-8.3-1, R-8.3-2 in every suite: the members' side derives
+ * external_priv into a stack buffer; both sides agree. */
+static void
+test_ks_external_init_all_suites(void **state)
+{
+        size_t n;
+        const uint16_t *ids = mls_suite_ids(&n);
+        static const uint8_t gc[] = "a group context";
+
+        (void)state;
+        for (size_t i = 0; i < n; i++) {
+                const struct mls_suite *s = mls_suite_get(ids[i]);
+                struct mls_epoch_secrets *ks = NULL;
+                struct mls_secret *priv = NULL, *sent = NULL, *got = NULL;
+                struct mls_bytes pub = { 0 }, kem = { 0 };
+
+                assert_int_equal(mls_ks_new_group(s, mls_rng_system(), gc, sizeof(gc), &ks), 0);
+                assert_int_equal(mls_ks_external_keypair(ks, &priv, &pub), 0);
+                assert_int_equal(mls_ks_external_init_send(s, mls_rng_system(), pub.data, pub.len,
+                                                           &kem, &sent),
+                                 0);
+                assert_int_equal(mls_ks_external_init_recv(ks, kem.data, kem.len, &got), 0);
+                assert_true(mls_secret_eq(sent, got));
+                mls_secret_free(got);
+                got = NULL;
+                mls_ks_delete(ks, MLS_KS_EXTERNAL_SECRET);
+                assert_int_equal(mls_ks_external_init_recv(ks, kem.data, kem.len, &got),
+                                 MLS_E_NOT_FOUND);
+                assert_null(got);
+                mls_secret_free(priv);
+                mls_secret_free(sent);
+                mls_bytes_clear(&pub);
+                mls_bytes_clear(&kem);
+                mls_ks_free(ks);
+        }
+}
+
 int
 main(void)
 {
@@ -597,6 +694,8 @@ main(void)
                 cmocka_unit_test(test_ks_external_init_roundtrip),
                 cmocka_unit_test(test_ks_new_group),
                 cmocka_unit_test(test_ks_encode_decode),
+                cmocka_unit_test(test_ks_into_forms),
+                cmocka_unit_test(test_ks_external_init_all_suites),
         };
 
         if (sodium_init() < 0)

@@ -371,6 +371,143 @@ test_mac_is_hmac(void **state)
         assert_memory_equal(a, b, s->hash_len);
 }
 
+/* ---- the _into forms ---- */
+
+/* KDFLabel encoded with the codec writer, for comparison with the pieces
+ * mls_expand_with_label_bytes_into hands to HKDF. */
+static void
+kdf_label_by_writer(size_t len, const uint8_t *label, size_t label_len, const uint8_t *ctx,
+                    size_t ctx_len, struct mls_bytes *ret)
+{
+        struct mls_writer w;
+        size_t mark;
+
+        mls_writer_init(&w);
+        assert_int_equal(mls_writer_u16(&w, (uint16_t)len), 0);
+        assert_int_equal(mls_writer_vec_begin(&w, &mark), 0);
+        assert_int_equal(mls_writer_raw(&w, (const uint8_t *)"MLS 1.0 ", 8), 0);
+        assert_int_equal(mls_writer_raw(&w, label, label_len), 0);
+        assert_int_equal(mls_writer_vec_end(&w, mark), 0);
+        assert_int_equal(mls_writer_opaque(&w, ctx, ctx_len), 0);
+        assert_int_equal(mls_writer_finish(&w, ret), 0);
+}
+
+/* R-8-1: ExpandWithLabel into caller memory equals HKDF-Expand over the
+ * writer's KDFLabel, across the varint size boundaries of label
+ * (8 + 55 = 63: one byte, 8 + 56 = 64: two) and context (63/64,
+ * 16383/16384: two and four bytes), and equals the allocating form. */
+static void
+test_expand_with_label_into_matches_writer(void **state)
+{
+        const struct mls_suite *s = suite_of(state);
+        static const size_t label_lens[] = { 0, 1, 55, 56, 300 };
+        static const size_t ctx_lens[] = { 0, 63, 64, 16383, 16384 };
+        uint8_t secret[MLS_MAX_HASH_LEN], *label, *ctx;
+        uint8_t a[100], b[100];
+
+        label = malloc(300);
+        ctx = malloc(16384);
+        assert_non_null(label);
+        assert_non_null(ctx);
+        randombytes_buf(secret, sizeof(secret));
+        randombytes_buf(label, 300);
+        randombytes_buf(ctx, 16384);
+        for (size_t i = 0; i < MLS_ARRAY_SIZE(label_lens); i++) {
+                for (size_t j = 0; j < MLS_ARRAY_SIZE(ctx_lens); j++) {
+                        struct mls_bytes info = { 0 };
+                        struct mls_secret *c = NULL;
+                        size_t len = (i + j) % 2 ? sizeof(a) : s->aead_nonce_len;
+
+                        kdf_label_by_writer(len, label, label_lens[i], ctx, ctx_lens[j], &info);
+                        assert_int_equal(mls_expand_with_label_bytes_into(
+                                                 s, secret, s->hash_len, label, label_lens[i],
+                                                 ctx, ctx_lens[j], a, len),
+                                         0);
+                        assert_int_equal(mls_crypto_hkdf_expand_into(s, secret, s->hash_len,
+                                                                     info.data, info.len, b,
+                                                                     len),
+                                         0);
+                        assert_memory_equal(a, b, len);
+                        assert_int_equal(mls_expand_with_label_bytes(s, secret, s->hash_len,
+                                                                     label, label_lens[i], ctx,
+                                                                     ctx_lens[j], len, &c),
+                                         0);
+                        assert_memory_equal(a, c->data, len);
+                        mls_secret_free(c);
+                        mls_bytes_clear(&info);
+                }
+        }
+        free(label);
+        free(ctx);
+}
+
+/* DeriveSecret and DeriveTreeSecret into caller memory equal their
+ * allocating forms (R-8-1, R-9.1-1). */
+static void
+test_derive_into_matches_allocating(void **state)
+{
+        const struct mls_suite *s = suite_of(state);
+        uint8_t secret[MLS_MAX_HASH_LEN], out[MLS_MAX_HASH_LEN];
+        struct mls_secret *a = NULL;
+
+        randombytes_buf(secret, sizeof(secret));
+        assert_int_equal(mls_derive_secret_into(s, secret, s->hash_len, "epoch", out), 0);
+        assert_int_equal(mls_derive_secret(s, secret, s->hash_len, "epoch", &a), 0);
+        assert_memory_equal(out, a->data, s->hash_len);
+        mls_secret_free(a);
+        assert_int_equal(mls_derive_secret_bytes_into(s, secret, s->hash_len,
+                                                      (const uint8_t *)"e\0x", 3, out),
+                         0);
+        assert_int_equal(mls_derive_secret_bytes(s, secret, s->hash_len,
+                                                 (const uint8_t *)"e\0x", 3, &a),
+                         0);
+        assert_memory_equal(out, a->data, s->hash_len);
+        mls_secret_free(a);
+        assert_int_equal(mls_derive_tree_secret_into(s, secret, s->hash_len, "key", 0xa0a1a2a3u,
+                                                     out, s->aead_key_len),
+                         0);
+        assert_int_equal(mls_derive_tree_secret(s, secret, s->hash_len, "key", 0xa0a1a2a3u,
+                                                s->aead_key_len, &a),
+                         0);
+        assert_memory_equal(out, a->data, s->aead_key_len);
+        mls_secret_free(a);
+}
+
+/* The _into forms reject what the allocating forms reject, without
+ * writing: a length over a uint16 or over 255 * Nh, a NULL label, output
+ * or context with a length. */
+static void
+test_expand_with_label_into_rejects(void **state)
+{
+        const struct mls_suite *s = suite_of(state);
+        uint8_t secret[MLS_MAX_HASH_LEN] = { 0 }, out[16], pattern[16];
+
+        memset(out, 0x5a, sizeof(out));
+        memcpy(pattern, out, sizeof(out));
+        assert_int_equal(mls_expand_with_label_into(s, secret, s->hash_len, "x", NULL, 0, out,
+                                                    0x10000),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_expand_with_label_into(s, secret, s->hash_len, "x", NULL, 0, out,
+                                                    255 * s->hash_len + 1),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_expand_with_label_into(s, secret, s->hash_len, NULL, NULL, 0, out,
+                                                    16),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_expand_with_label_into(s, secret, s->hash_len, "x", NULL, 3, out,
+                                                    16),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_expand_with_label_into(s, NULL, 4, "x", NULL, 0, out, 16),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_derive_secret_into(s, secret, s->hash_len, NULL, out),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_derive_tree_secret_into(s, secret, s->hash_len, NULL, 1, out, 16),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_memory_equal(out, pattern, sizeof(out));
+        assert_int_equal(mls_expand_with_label_into(s, secret, s->hash_len, "x", NULL, 0, NULL,
+                                                    16),
+                         MLS_E_INVALID_ARGUMENT);
+}
+
 int
 main(void)
 {
@@ -385,6 +522,9 @@ main(void)
                 PER_SUITE(test_decrypt_with_label_wrong_context_rejected),
                 PER_SUITE(test_encrypt_with_label_prepared_interoperates),
                 PER_SUITE(test_mac_is_hmac),
+                PER_SUITE(test_expand_with_label_into_matches_writer),
+                PER_SUITE(test_derive_into_matches_allocating),
+                PER_SUITE(test_expand_with_label_into_rejects),
         };
 
         if (sodium_init() < 0)

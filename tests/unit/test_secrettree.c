@@ -876,6 +876,172 @@ test_st_ratchet_exhausted(void **state)
         mls_st_free(t);
 }
 
+/* ---- hand-outs into caller memory (struct mls_key_nonce_buf) ---- */
+
+static void
+assert_same_kn(const struct mls_key_nonce_buf *b, const struct mls_key_nonce *k)
+{
+        assert_int_equal(b->key_len, k->key_len);
+        assert_int_equal(b->nonce_len, k->nonce_len);
+        assert_int_equal(b->generation, k->generation);
+        assert_memory_equal(b->key, k->key, k->key_len);
+        assert_memory_equal(b->nonce, k->nonce, k->nonce_len);
+}
+
+static void
+assert_same_stats(const struct mls_secret_tree *a, const struct mls_secret_tree *b)
+{
+        struct mls_st_stats x, y;
+
+        mls_st_stats(a, &x);
+        mls_st_stats(b, &y);
+        assert_int_equal(x.node_derivations, y.node_derivations);
+        assert_int_equal(x.ratchet_steps, y.ratchet_steps);
+        assert_int_equal(x.node_secrets_held, y.node_secrets_held);
+        assert_int_equal(x.leaves_active, y.leaves_active);
+        assert_int_equal(x.kept_keys, y.kept_keys);
+        assert_int_equal(x.slots_used, y.slots_used);
+}
+
+/* R-9.1-1, R-9.2-4, R-9.2-5: the _into forms hand out the same keys and
+ * nonces as the struct mls_key_nonce forms, with the same errors and the
+ * same effect on the tree (two trees driven through the same sequence, in
+ * every suite: nonce_len 12, key_len 16 or 32). */
+static void
+test_st_into_matches_allocating(void **state)
+{
+        size_t n;
+        const uint16_t *ids = mls_suite_ids(&n);
+
+        (void)state;
+        for (size_t si = 0; si < n; si++) {
+                const struct mls_suite *s = mls_suite_get(ids[si]);
+                static const struct {
+                        uint32_t leaf;
+                        enum mls_ratchet_type type;
+                        uint32_t gen;
+                } seq[] = {
+                        { 5, MLS_RATCHET_APPLICATION, 0 }, { 5, MLS_RATCHET_APPLICATION, 4 },
+                        { 5, MLS_RATCHET_APPLICATION, 2 }, { 5, MLS_RATCHET_APPLICATION, 2 },
+                        { 5, MLS_RATCHET_APPLICATION, 1 }, { 0, MLS_RATCHET_HANDSHAKE, 3 },
+                        { 5, MLS_RATCHET_APPLICATION, 2000 }, { 8, MLS_RATCHET_HANDSHAKE, 0 },
+                        { 7, MLS_RATCHET_HANDSHAKE, 0 },
+                };
+                uint8_t root[MLS_MAX_HASH_LEN], ct[70];
+                struct mls_secret_tree *a = NULL, *b = NULL;
+
+                randombytes_buf(root, sizeof(root));
+                randombytes_buf(ct, sizeof(ct));
+                assert_int_equal(mls_st_new(s, root, s->hash_len, 8, &a), 0);
+                assert_int_equal(mls_st_new(s, root, s->hash_len, 8, &b), 0);
+                for (size_t i = 0; i < MLS_ARRAY_SIZE(seq); i++) {
+                        struct mls_key_nonce_buf kb, pb;
+                        struct mls_key_nonce kn = { 0 }, pn = { 0 };
+                        int e1, e2, p1, p2;
+
+                        p1 = mls_st_peek_into(a, seq[i].leaf, seq[i].type, seq[i].gen, &pb);
+                        p2 = mls_st_peek(b, seq[i].leaf, seq[i].type, seq[i].gen, &pn);
+                        assert_int_equal(p1, p2);
+                        e1 = mls_st_get_into(a, seq[i].leaf, seq[i].type, seq[i].gen, &kb);
+                        e2 = mls_st_get(b, seq[i].leaf, seq[i].type, seq[i].gen, &kn);
+                        assert_int_equal(e1, e2);
+                        if (e1 == 0) {
+                                assert_same_kn(&kb, &kn);
+                                assert_same_kn(&pb, &pn);
+                                assert_memory_equal(pb.key, kb.key, kb.key_len);
+                        }
+                        assert_same_stats(a, b);
+                        mls_key_nonce_clear(&kn);
+                        mls_key_nonce_clear(&pn);
+                        mls_key_nonce_buf_clear(&kb);
+                        mls_key_nonce_buf_clear(&pb);
+                }
+                for (int i = 0; i < 3; i++) {
+                        struct mls_key_nonce_buf kb;
+                        struct mls_key_nonce kn = { 0 };
+
+                        assert_int_equal(mls_st_next_into(a, 3, MLS_RATCHET_HANDSHAKE, &kb), 0);
+                        assert_int_equal(mls_st_next(b, 3, MLS_RATCHET_HANDSHAKE, &kn), 0);
+                        assert_same_kn(&kb, &kn);
+                        assert_int_equal(kb.generation, (uint32_t)i);
+                        assert_same_stats(a, b);
+                        mls_key_nonce_clear(&kn);
+                        mls_key_nonce_buf_clear(&kb);
+                }
+                for (size_t len = 0; len <= sizeof(ct); len += 35) {
+                        struct mls_key_nonce_buf kb;
+                        struct mls_key_nonce kn = { 0 };
+
+                        assert_int_equal(mls_st_sender_data_key_into(s, root, s->hash_len, ct,
+                                                                     len, &kb),
+                                         0);
+                        assert_int_equal(mls_st_sender_data_key(s, root, s->hash_len, ct, len,
+                                                                &kn),
+                                         0);
+                        assert_same_kn(&kb, &kn);
+                        mls_key_nonce_clear(&kn);
+                        mls_key_nonce_buf_clear(&kb);
+                }
+                mls_st_free(a);
+                mls_st_free(b);
+        }
+}
+
+/* On every error the buffer is wiped, whatever it held: replay
+ * (R-9.2-5), too old, too far, a leaf outside the tree, bad arguments. */
+static void
+test_st_into_wipes_on_failure(void **state)
+{
+        struct mls_secret_tree *t = new_tree(4);
+        struct mls_key_nonce_buf kb, zero;
+
+        (void)state;
+        memset(&zero, 0, sizeof(zero));
+        assert_int_equal(mls_st_get_into(t, 1, MLS_RATCHET_APPLICATION, 0, &kb), 0);
+        assert_int_equal(kb.key_len, 16);
+        assert_int_equal(kb.nonce_len, 12);
+
+        memset(&kb, 0xa5, sizeof(kb));
+        assert_int_equal(mls_st_get_into(t, 1, MLS_RATCHET_APPLICATION, 0, &kb),
+                         MLS_E_GENERATION_CONSUMED);
+        assert_memory_equal(&kb, &zero, sizeof(kb));
+        memset(&kb, 0xa5, sizeof(kb));
+        assert_int_equal(mls_st_peek_into(t, 1, MLS_RATCHET_APPLICATION, 0, &kb),
+                         MLS_E_GENERATION_CONSUMED);
+        assert_memory_equal(&kb, &zero, sizeof(kb));
+        memset(&kb, 0xa5, sizeof(kb));
+        assert_int_equal(mls_st_get_into(t, 1, MLS_RATCHET_APPLICATION, 5000, &kb),
+                         MLS_E_GENERATION_TOO_FAR);
+        assert_memory_equal(&kb, &zero, sizeof(kb));
+        memset(&kb, 0xa5, sizeof(kb));
+        assert_int_equal(mls_st_peek_into(t, 2, MLS_RATCHET_APPLICATION, 5000, &kb),
+                         MLS_E_GENERATION_TOO_FAR);
+        assert_memory_equal(&kb, &zero, sizeof(kb));
+        assert_int_equal(mls_st_get_into(t, 1, MLS_RATCHET_APPLICATION, 20, &kb), 0);
+        memset(&kb, 0xa5, sizeof(kb));
+        assert_int_equal(mls_st_get_into(t, 1, MLS_RATCHET_APPLICATION, 3, &kb),
+                         MLS_E_GENERATION_TOO_OLD);
+        assert_memory_equal(&kb, &zero, sizeof(kb));
+        memset(&kb, 0xa5, sizeof(kb));
+        assert_int_equal(mls_st_next_into(t, 4, MLS_RATCHET_HANDSHAKE, &kb), MLS_E_TREE_INDEX);
+        assert_memory_equal(&kb, &zero, sizeof(kb));
+        memset(&kb, 0xa5, sizeof(kb));
+        assert_int_equal(mls_st_get_into(t, 0, (enum mls_ratchet_type)7, 0, &kb),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_memory_equal(&kb, &zero, sizeof(kb));
+        memset(&kb, 0xa5, sizeof(kb));
+        assert_int_equal(mls_st_sender_data_key_into(suite1(), enc_secret, 31, NULL, 0, &kb),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_memory_equal(&kb, &zero, sizeof(kb));
+        assert_int_equal(mls_st_get_into(t, 0, MLS_RATCHET_HANDSHAKE, 0, NULL),
+                         MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mls_st_get_into(NULL, 0, MLS_RATCHET_HANDSHAKE, 0, &kb),
+                         MLS_E_INVALID_ARGUMENT);
+        /* NULL-tolerant clear. */
+        mls_key_nonce_buf_clear(NULL);
+        mls_st_free(t);
+}
+
 int
 main(void)
 {
@@ -895,6 +1061,8 @@ main(void)
                 cmocka_unit_test(test_st_decode_rejects_truncated_and_header),
                 cmocka_unit_test(test_st_decode_rejects_bad_structure),
                 cmocka_unit_test(test_st_ratchet_exhausted),
+                cmocka_unit_test(test_st_into_matches_allocating),
+                cmocka_unit_test(test_st_into_wipes_on_failure),
         };
 
         if (sodium_init() < 0)

@@ -21,6 +21,7 @@
 #include <time.h>
 
 int bench_crypto(int argc, char **argv);
+int bench_frame(int argc, char **argv);
 int bench_group(int argc, char **argv);
 int bench_dbus(int argc, char **argv);
 
