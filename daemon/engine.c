@@ -1,0 +1,1853 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The engine (DESIGN.md section 2): every identity's public part and
+ * external PSKs, the KeyPackage private halves, every group's state
+ * (mls/group.h). It parses all untrusted MLS input and runs under the
+ * engine's seccomp allowlist: two sockets, memory, randomness, the clock.
+ *
+ * It serves the broker one request at a time (pipelined by id) through the
+ * op table of daemon/proto.h. Every state change is serialized, sealed by
+ * the vault (engine -> vault request) and returned in the reply's writes,
+ * which the broker makes durable before it answers its caller. Signatures
+ * are vault requests too: the engine never holds a signature private key.
+ *
+ * Object plaintexts (sealed by the vault):
+ *   IdentityMetadata (inside the vault's SealedIdentity):
+ *     struct { uint8 format = 1; uint32 owner; uint32 uids<V>;
+ *              uint32 gids<V>; uint16 cipher_suite;
+ *              opaque credential_identity<V>; opaque signature_key<V>;
+ *              opaque label<V>; uint8 tpm_bound;
+ *              ExternalPsk psks<V>; } -- { opaque id<V>; opaque psk<V>; }
+ *   key package and group:
+ *     struct { uint8 format = 1; opaque identity<V>; opaque state<V>; }
+ *     state: mls_key_package_priv_save / mls_group_save.
+ */
+#include "config.h"
+
+#include "daemon/engine.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/ipc.h"
+#include "daemon/log.h"
+#include "daemon/object.h"
+#include "daemon/proto.h"
+#include "daemon/sandbox.h"
+#include "mls/crypto.h"
+#include "mls/group.h"
+#include "mls/messages.h"
+
+#define OBJ_ID_LEN 16
+#define OBJ_FORMAT 1
+
+struct engine;
+
+struct eng_psk {
+        struct mls_bytes id;
+        struct mls_secret *value;
+};
+
+struct eng_identity {
+        struct engine *e;
+        uint8_t id[OBJ_ID_LEN];
+        uint64_t version;
+        uint32_t owner;
+        uint32_t *uids;
+        size_t n_uids;
+        uint32_t *gids;
+        size_t n_gids;
+        const struct mls_suite *suite;
+        struct mls_bytes pub;
+        struct mls_bytes label;
+        bool tpm;
+        struct mls_credential cred; /* basic; identity = credential_identity */
+        struct eng_psk *psks;
+        size_t n_psks;
+        struct mls_signer signer;
+};
+
+struct eng_kp {
+        uint8_t id[OBJ_ID_LEN];
+        uint8_t identity[OBJ_ID_LEN];
+        uint64_t version;
+        struct mls_key_package_priv *priv;
+};
+
+struct eng_group {
+        uint8_t id[OBJ_ID_LEN];
+        uint8_t identity[OBJ_ID_LEN];
+        uint64_t version;
+        struct mls_group *g;
+};
+
+/* The writes of one request. */
+struct eng_write {
+        uint8_t type;
+        uint8_t id[OBJ_ID_LEN];
+        uint64_t version;
+        bool del;
+        struct mls_bytes blob;
+};
+
+struct eng_writes {
+        struct eng_write *v;
+        size_t n;
+};
+
+struct engine {
+        int broker_fd;
+        int vault_fd;
+        uint32_t vault_req_id;
+        struct mkd_ipc_rbuf vault_rb;
+        struct mkd_op_gate gate;
+        struct eng_identity **ids;
+        size_t n_ids;
+        struct eng_kp **kps;
+        size_t n_kps;
+        struct eng_group **groups;
+        size_t n_groups;
+};
+
+/* ---- helpers ---- */
+
+static void
+writes_clear(struct eng_writes *w)
+{
+        for (size_t i = 0; i < w->n; i++)
+                mls_bytes_clear(&w->v[i].blob);
+        free(w->v);
+        w->v = NULL;
+        w->n = 0;
+}
+
+static int
+writes_add(struct eng_writes *w, uint8_t type, const uint8_t id[OBJ_ID_LEN], uint64_t version,
+           struct mls_bytes *blob)
+{
+        struct eng_write *nv = realloc(w->v, (w->n + 1) * sizeof(*nv));
+
+        if (!nv)
+                return MLS_E_NOMEM;
+        w->v = nv;
+        nv = &w->v[w->n++];
+        memset(nv, 0, sizeof(*nv));
+        nv->type = type;
+        memcpy(nv->id, id, OBJ_ID_LEN);
+        nv->version = version;
+        if (blob) {
+                nv->blob = *blob;
+                *blob = (struct mls_bytes){ 0 };
+        } else {
+                nv->del = true;
+        }
+        return 0;
+}
+
+static void
+die_peer(const char *what, int r)
+{
+        mkd_log_code(MKD_LOG_ERR, r, "%s", what);
+        _exit(1);
+}
+
+static int
+random_id(uint8_t id[OBJ_ID_LEN])
+{
+        return mls_rng_fill(mls_rng_system(), id, OBJ_ID_LEN);
+}
+
+static uint64_t
+now_seconds(void)
+{
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || ts.tv_sec < 0)
+                return 0;
+        return (uint64_t)ts.tv_sec;
+}
+
+static void
+identity_free(struct eng_identity *idn)
+{
+        if (!idn)
+                return;
+        free(idn->uids);
+        free(idn->gids);
+        mls_bytes_clear(&idn->pub);
+        mls_bytes_clear(&idn->label);
+        mls_credential_clear(&idn->cred);
+        for (size_t i = 0; i < idn->n_psks; i++) {
+                mls_bytes_clear(&idn->psks[i].id);
+                mls_secret_free(idn->psks[i].value);
+        }
+        free(idn->psks);
+        free(idn);
+}
+
+static void
+identity_freep(struct eng_identity **p)
+{
+        identity_free(*p);
+}
+
+static void
+kp_free(struct eng_kp *k)
+{
+        if (!k)
+                return;
+        mls_key_package_priv_free(k->priv);
+        free(k);
+}
+
+static void
+group_free(struct eng_group *g)
+{
+        if (!g)
+                return;
+        mls_group_free(g->g);
+        free(g);
+}
+
+static struct eng_identity *
+find_identity(struct engine *e, const uint8_t *id, size_t len)
+{
+        if (len != OBJ_ID_LEN)
+                return NULL;
+        for (size_t i = 0; i < e->n_ids; i++)
+                if (memcmp(e->ids[i]->id, id, OBJ_ID_LEN) == 0)
+                        return e->ids[i];
+        return NULL;
+}
+
+static struct eng_group *
+find_group(struct engine *e, const uint8_t *id, size_t len)
+{
+        if (len != OBJ_ID_LEN)
+                return NULL;
+        for (size_t i = 0; i < e->n_groups; i++)
+                if (memcmp(e->groups[i]->id, id, OBJ_ID_LEN) == 0)
+                        return e->groups[i];
+        return NULL;
+}
+
+/* The group of identity idn with this MLS group_id. */
+static struct eng_group *
+find_group_by_gid(struct engine *e, const uint8_t identity[OBJ_ID_LEN], const uint8_t *gid,
+                  size_t len)
+{
+        for (size_t i = 0; i < e->n_groups; i++) {
+                size_t l;
+                const uint8_t *p = mls_group_id(e->groups[i]->g, &l);
+
+                if (memcmp(e->groups[i]->identity, identity, OBJ_ID_LEN) == 0 && l == len &&
+                    memcmp(p, gid, len) == 0)
+                        return e->groups[i];
+        }
+        return NULL;
+}
+
+#define PUSH(arr, n, x)                                                         \
+        ({                                                                      \
+                __typeof__(arr) na_ = realloc((arr), ((n) + 1) * sizeof(*(arr))); \
+                int rp_ = 0;                                                    \
+                if (!na_)                                                       \
+                        rp_ = MLS_E_NOMEM;                                       \
+                else {                                                          \
+                        (arr) = na_;                                            \
+                        (arr)[(n)++] = (x);                                     \
+                }                                                               \
+                rp_;                                                            \
+        })
+
+static void
+remove_at(void **arr, size_t *n, size_t i)
+{
+        arr[i] = arr[*n - 1];
+        (*n)--;
+}
+
+/* ---- the vault channel ---- */
+
+/* One synchronous request to the vault. On success *ret_frame holds the
+ * reply (vals point into it). A vault error status is returned as its
+ * code; a broken channel or a malformed reply ends the engine (the broker
+ * restarts both children). */
+static int
+vault_call(struct engine *e, uint16_t opcode, const struct mkd_val *args,
+           struct mkd_ipc_frame *ret_frame, struct mkd_val *ret_vals)
+{
+        const struct mkd_op *op = mkd_proto_vault_op(opcode);
+        _mls_writer_ struct mls_writer a, w;
+        struct mkd_ipc_request req;
+        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+        struct mkd_ipc_reply rep = { 0 };
+        int r;
+
+        mls_writer_init_secure(&a);
+        mls_writer_init_secure(&w);
+        MLS_TRY(mkd_proto_encode(&a, op->args, args));
+        req = (struct mkd_ipc_request){
+                .id = ++e->vault_req_id, .op = opcode, .caller_uid = 0,
+                .args = a.buf, .args_len = a.len,
+        };
+        MLS_TRY(mkd_ipc_request_write(&w, &req));
+        r = mkd_ipc_send_blocking(e->vault_fd, w.buf, w.len);
+        if (r < 0)
+                die_peer("the vault is gone", r);
+        r = mkd_ipc_recv_blocking(&e->vault_rb, e->vault_fd, &f);
+        if (r != MKD_IPC_FRAME)
+                die_peer("reading from the vault", r < 0 ? r : MLS_E_IO);
+        r = mkd_ipc_reply_parse(f.data, f.len, &rep);
+        if (r < 0)
+                die_peer("malformed reply from the vault", r);
+        if (rep.id != req.id || rep.n_writes != 0) {
+                mkd_ipc_reply_clear(&rep);
+                die_peer("unexpected reply from the vault", MLS_E_INVALID_MESSAGE);
+        }
+        if (rep.status != 0) {
+                r = mkd_ipc_err_from_status(rep.status);
+                mkd_ipc_reply_clear(&rep);
+                return r;
+        }
+        r = mkd_proto_decode(op->result, rep.result, rep.result_len, ret_vals);
+        mkd_ipc_reply_clear(&rep);
+        if (r < 0)
+                die_peer("malformed result from the vault", r);
+        *ret_frame = f;
+        f = (struct mkd_ipc_frame){ 0 };
+        return 0;
+}
+
+/* struct mls_signer callback: SignWithLabel by the vault. */
+static int
+vault_sign(void *ctx, const char *label, const uint8_t *content, size_t len,
+           struct mls_bytes *ret_sig)
+{
+        struct eng_identity *idn = ctx;
+        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+        struct mkd_val a[3], out[1];
+
+        a[MKD_VG_ID] = mkd_val_bytes(idn->id, OBJ_ID_LEN);
+        a[MKD_VG_LABEL] = mkd_val_bytes((const uint8_t *)label, strlen(label));
+        a[MKD_VG_CONTENT] = mkd_val_bytes(content, len);
+        MLS_TRY(vault_call(idn->e, MKD_V_SIGN, a, &f, out));
+        return mls_bytes_copy(ret_sig, out[0].p, out[0].len);
+}
+
+static int
+env_external_psk(void *ctx, const uint8_t *psk_id, size_t len, struct mls_secret **ret_psk)
+{
+        struct eng_identity *idn = ctx;
+
+        for (size_t i = 0; i < idn->n_psks; i++)
+                if (idn->psks[i].id.len == len && memcmp(idn->psks[i].id.data, psk_id, len) == 0)
+                        return mls_secret_dup(idn->psks[i].value, ret_psk);
+        return MLS_E_UNKNOWN_PSK;
+}
+
+static const struct mls_group *
+env_find_group(void *ctx, const uint8_t *group_id, size_t len)
+{
+        struct eng_identity *idn = ctx;
+        struct eng_group *g = find_group_by_gid(idn->e, idn->id, group_id, len);
+
+        return g ? g->g : NULL;
+}
+
+static void
+make_env(struct eng_identity *idn, struct mls_env *env)
+{
+        *env = (struct mls_env){
+                .rng = mls_rng_system(),
+                .signer = &idn->signer,
+                .now = now_seconds(),
+                .external_psk = env_external_psk,
+                .find_group = env_find_group,
+                .ctx = idn,
+        };
+}
+
+static void
+identity_init_signer(struct eng_identity *idn)
+{
+        idn->signer = (struct mls_signer){
+                .sign = vault_sign, .ctx = idn, .pub = idn->pub.data, .pub_len = idn->pub.len,
+        };
+}
+
+/* ---- object encodings ---- */
+
+static int
+identity_metadata(const struct eng_identity *idn, struct mls_writer *w)
+{
+        size_t mark;
+
+        MLS_TRY(mls_writer_u8(w, OBJ_FORMAT));
+        MLS_TRY(mls_writer_u32(w, idn->owner));
+        MLS_TRY(mls_writer_vec_begin(w, &mark));
+        for (size_t i = 0; i < idn->n_uids; i++)
+                MLS_TRY(mls_writer_u32(w, idn->uids[i]));
+        MLS_TRY(mls_writer_vec_end(w, mark));
+        MLS_TRY(mls_writer_vec_begin(w, &mark));
+        for (size_t i = 0; i < idn->n_gids; i++)
+                MLS_TRY(mls_writer_u32(w, idn->gids[i]));
+        MLS_TRY(mls_writer_vec_end(w, mark));
+        MLS_TRY(mls_writer_u16(w, idn->suite->id));
+        MLS_TRY(mls_writer_opaque(w, idn->cred.identity.data, idn->cred.identity.len));
+        MLS_TRY(mls_writer_opaque(w, idn->pub.data, idn->pub.len));
+        MLS_TRY(mls_writer_opaque(w, idn->label.data, idn->label.len));
+        MLS_TRY(mls_writer_u8(w, idn->tpm ? 1 : 0));
+        MLS_TRY(mls_writer_vec_begin(w, &mark));
+        for (size_t i = 0; i < idn->n_psks; i++) {
+                MLS_TRY(mls_writer_opaque(w, idn->psks[i].id.data, idn->psks[i].id.len));
+                MLS_TRY(mls_writer_opaque(w, idn->psks[i].value->data, idn->psks[i].value->len));
+        }
+        return mls_writer_vec_end(w, mark);
+}
+
+static int
+read_u32_vec(struct mls_reader *r, uint32_t **ret, size_t *ret_n)
+{
+        struct mls_reader sub;
+        _mls_free_ uint32_t *v = NULL;
+        size_t n;
+
+        MLS_TRY(mls_reader_vec(r, &sub));
+        if (sub.left % 4 || sub.left / 4 > MKD_CAP_ACL)
+                return MLS_E_BAD_STATE;
+        n = sub.left / 4;
+        if (n) {
+                v = calloc(n, sizeof(*v));
+                if (!v)
+                        return MLS_E_NOMEM;
+                for (size_t i = 0; i < n; i++)
+                        MLS_TRY(mls_reader_u32(&sub, &v[i]));
+        }
+        *ret = MLS_TAKE(v);
+        *ret_n = n;
+        return 0;
+}
+
+static int
+identity_from_metadata(struct engine *e, const uint8_t id[OBJ_ID_LEN], const uint8_t *p,
+                       size_t len, struct eng_identity **ret)
+{
+        _mls_cleanup_(identity_freep) struct eng_identity *idn = NULL;
+        struct mls_reader r, sub;
+        uint8_t fmt, tpm;
+        uint16_t suite;
+
+        idn = calloc(1, sizeof(*idn));
+        if (!idn)
+                return MLS_E_NOMEM;
+        idn->e = e;
+        memcpy(idn->id, id, OBJ_ID_LEN);
+        idn->cred.credential_type = MLS_CREDENTIAL_BASIC;
+        mls_reader_init(&r, p, len);
+        MLS_TRY(mls_reader_u8(&r, &fmt));
+        if (fmt != OBJ_FORMAT)
+                return MLS_E_BAD_STATE;
+        MLS_TRY(mls_reader_u32(&r, &idn->owner));
+        MLS_TRY(read_u32_vec(&r, &idn->uids, &idn->n_uids));
+        MLS_TRY(read_u32_vec(&r, &idn->gids, &idn->n_gids));
+        MLS_TRY(mls_reader_u16(&r, &suite));
+        idn->suite = mls_suite_get(suite);
+        if (!idn->suite)
+                return MLS_E_BAD_STATE;
+        MLS_TRY(mls_reader_opaque(&r, &idn->cred.identity));
+        MLS_TRY(mls_reader_opaque(&r, &idn->pub));
+        MLS_TRY(mls_reader_opaque(&r, &idn->label));
+        MLS_TRY(mls_reader_u8(&r, &tpm));
+        if (tpm > 1)
+                return MLS_E_BAD_STATE;
+        idn->tpm = tpm;
+        MLS_TRY(mls_reader_vec(&r, &sub));
+        while (!mls_reader_empty(&sub)) {
+                struct eng_psk psk = { 0 };
+                int x;
+
+                MLS_TRY(mls_reader_opaque(&sub, &psk.id));
+                x = mls_reader_opaque_secret(&sub, &psk.value);
+                if (x == 0)
+                        x = PUSH(idn->psks, idn->n_psks, psk);
+                if (x < 0) {
+                        mls_bytes_clear(&psk.id);
+                        mls_secret_free(psk.value);
+                        return x;
+                }
+        }
+        MLS_TRY(mls_reader_done(&r));
+        identity_init_signer(idn);
+        *ret = MLS_TAKE(idn);
+        return 0;
+}
+
+/* {format, identity, state} for key packages and groups. */
+static int
+wrap_state(const uint8_t identity[OBJ_ID_LEN], const struct mls_secret *state,
+           struct mls_writer *w)
+{
+        MLS_TRY(mls_writer_u8(w, OBJ_FORMAT));
+        MLS_TRY(mls_writer_opaque(w, identity, OBJ_ID_LEN));
+        return mls_writer_opaque(w, state->data, state->len);
+}
+
+static int
+unwrap_state(const uint8_t *p, size_t len, const uint8_t **ret_identity, const uint8_t **ret_state,
+             size_t *ret_state_len)
+{
+        struct mls_reader r;
+        const uint8_t *idp;
+        size_t idl;
+        uint8_t fmt;
+
+        mls_reader_init(&r, p, len);
+        MLS_TRY(mls_reader_u8(&r, &fmt));
+        if (fmt != OBJ_FORMAT)
+                return MLS_E_BAD_STATE;
+        MLS_TRY(mls_reader_opaque_view(&r, &idp, &idl));
+        if (idl != OBJ_ID_LEN)
+                return MLS_E_BAD_STATE;
+        MLS_TRY(mls_reader_opaque_view(&r, ret_state, ret_state_len));
+        MLS_TRY(mls_reader_done(&r));
+        *ret_identity = idp;
+        return 0;
+}
+
+/* ---- sealing writes ---- */
+
+static int
+seal_object(struct engine *e, uint8_t type, const uint8_t id[OBJ_ID_LEN], uint64_t version,
+            const struct mls_writer *pt, struct eng_writes *wl)
+{
+        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+        struct mkd_val a[4], out[1];
+        struct mls_bytes blob = { 0 };
+        int r;
+
+        a[MKD_VX_TYPE] = mkd_val_u(type);
+        a[MKD_VX_ID] = mkd_val_bytes(id, OBJ_ID_LEN);
+        a[MKD_VX_VERSION] = mkd_val_u(version);
+        a[MKD_VX_DATA] = mkd_val_bytes(pt->buf, pt->len);
+        r = vault_call(e, MKD_V_SEAL, a, &f, out);
+        if (r < 0)
+                die_peer("the vault refused to seal", r);
+        MLS_TRY(mls_bytes_copy(&blob, out[0].p, out[0].len));
+        r = writes_add(wl, type, id, version, &blob);
+        mls_bytes_clear(&blob);
+        return r;
+}
+
+static int
+save_group(struct engine *e, struct eng_group *g, struct eng_writes *wl)
+{
+        _mls_secret_ struct mls_secret *state = NULL;
+        _mls_writer_ struct mls_writer w;
+
+        mls_writer_init_secure(&w);
+        MLS_TRY(mls_group_save(g->g, &state));
+        MLS_TRY(wrap_state(g->identity, state, &w));
+        return seal_object(e, MKD_OBJ_GROUP, g->id, ++g->version, &w, wl);
+}
+
+static int
+save_kp(struct engine *e, struct eng_kp *k, struct eng_writes *wl)
+{
+        _mls_secret_ struct mls_secret *state = NULL;
+        _mls_writer_ struct mls_writer w;
+
+        mls_writer_init_secure(&w);
+        MLS_TRY(mls_key_package_priv_save(k->priv, &state));
+        MLS_TRY(wrap_state(k->identity, state, &w));
+        return seal_object(e, MKD_OBJ_KEYPACKAGE, k->id, ++k->version, &w, wl);
+}
+
+static int
+save_identity(struct engine *e, struct eng_identity *idn, struct eng_writes *wl)
+{
+        _mls_writer_ struct mls_writer md;
+        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+        struct mkd_val a[3], out[1];
+        struct mls_bytes blob = { 0 };
+        int r;
+
+        mls_writer_init_secure(&md);
+        MLS_TRY(identity_metadata(idn, &md));
+        a[MKD_VS_ID] = mkd_val_bytes(idn->id, OBJ_ID_LEN);
+        a[MKD_VS_VERSION] = mkd_val_u(idn->version + 1);
+        a[MKD_VS_METADATA] = mkd_val_bytes(md.buf, md.len);
+        r = vault_call(e, MKD_V_IDENTITY_SEAL, a, &f, out);
+        if (r < 0)
+                die_peer("the vault refused to seal an identity", r);
+        idn->version++;
+        MLS_TRY(mls_bytes_copy(&blob, out[0].p, out[0].len));
+        r = writes_add(wl, MKD_OBJ_IDENTITY, idn->id, idn->version, &blob);
+        mls_bytes_clear(&blob);
+        return r;
+}
+
+/* ---- result encodings ---- */
+
+static int
+encode_identity_info(const struct eng_identity *idn, struct mls_bytes *ret)
+{
+        _mls_writer_ struct mls_writer w, uids, gids;
+        struct mkd_val v[MKD_II_N];
+
+        mls_writer_init(&w);
+        mls_writer_init(&uids);
+        mls_writer_init(&gids);
+        for (size_t i = 0; i < idn->n_uids; i++)
+                MLS_TRY(mkd_list_u32_append(&uids, idn->uids[i]));
+        for (size_t i = 0; i < idn->n_gids; i++)
+                MLS_TRY(mkd_list_u32_append(&gids, idn->gids[i]));
+        v[MKD_II_ID] = mkd_val_bytes(idn->id, OBJ_ID_LEN);
+        v[MKD_II_OWNER] = mkd_val_u(idn->owner);
+        v[MKD_II_UIDS] = mkd_val_list(uids.buf, uids.len, idn->n_uids);
+        v[MKD_II_GIDS] = mkd_val_list(gids.buf, gids.len, idn->n_gids);
+        v[MKD_II_SUITE] = mkd_val_u(idn->suite->id);
+        v[MKD_II_CREDENTIAL] = mkd_val_bytes(idn->cred.identity.data, idn->cred.identity.len);
+        v[MKD_II_PUB] = mkd_val_bytes(idn->pub.data, idn->pub.len);
+        v[MKD_II_LABEL] = mkd_val_bytes(idn->label.data, idn->label.len);
+        v[MKD_II_TPM] = mkd_val_u(idn->tpm);
+        MLS_TRY(mkd_proto_encode(&w, mkd_schema_identity_info, v));
+        return mls_writer_finish(&w, ret);
+}
+
+static int
+encode_summary(const struct eng_group *g, struct mls_bytes *ret)
+{
+        _mls_writer_ struct mls_writer w;
+        struct mls_bytes auth = { 0 };
+        struct mkd_val v[MKD_GS_N];
+        const uint8_t *gid;
+        size_t gid_len;
+        int r;
+
+        mls_writer_init(&w);
+        gid = mls_group_id(g->g, &gid_len);
+        MLS_TRY(mls_group_epoch_authenticator(g->g, &auth));
+        v[MKD_GS_ID] = mkd_val_bytes(g->id, OBJ_ID_LEN);
+        v[MKD_GS_IDENTITY] = mkd_val_bytes(g->identity, OBJ_ID_LEN);
+        v[MKD_GS_GROUP_ID] = mkd_val_bytes(gid, gid_len);
+        v[MKD_GS_SUITE] = mkd_val_u(mls_group_suite(g->g)->id);
+        v[MKD_GS_EPOCH] = mkd_val_u(mls_group_epoch(g->g));
+        v[MKD_GS_OWN_LEAF] = mkd_val_u(mls_group_own_leaf(g->g));
+        v[MKD_GS_PENDING] = mkd_val_u(mls_group_has_pending(g->g));
+        v[MKD_GS_REMOVED] = mkd_val_u(mls_group_is_removed(g->g));
+        v[MKD_GS_AUTH] = mkd_val_bytes(auth.data, auth.len);
+        r = mkd_proto_encode(&w, mkd_schema_group_summary, v);
+        mls_bytes_clear(&auth);
+        MLS_TRY(r);
+        return mls_writer_finish(&w, ret);
+}
+
+/* Result = summary + one blob. */
+static int
+result_summary_bytes(const struct mkd_op *op, const struct eng_group *g, const uint8_t *p,
+                     size_t len, struct mls_writer *res)
+{
+        struct mls_bytes s = { 0 };
+        struct mkd_val v[2];
+        int r;
+
+        MLS_TRY(encode_summary(g, &s));
+        v[0] = mkd_val_bytes(s.data, s.len);
+        v[1] = mkd_val_bytes(p, len);
+        r = mkd_proto_encode(res, op->result, v);
+        mls_bytes_clear(&s);
+        return r;
+}
+
+static int
+result_summary(const struct mkd_op *op, const struct eng_group *g, struct mls_writer *res)
+{
+        struct mls_bytes s = { 0 };
+        struct mkd_val v[1];
+        int r;
+
+        MLS_TRY(encode_summary(g, &s));
+        v[0] = mkd_val_bytes(s.data, s.len);
+        r = mkd_proto_encode(res, op->result, v);
+        mls_bytes_clear(&s);
+        return r;
+}
+
+/* ---- request context ---- */
+
+struct req {
+        struct engine *e;
+        const struct mkd_op *op;
+        uint32_t uid;
+        const struct mkd_val *a;
+        struct mls_writer *res;
+        struct eng_writes *wl;
+};
+
+static int
+req_identity(struct req *q, size_t field, struct eng_identity **ret)
+{
+        struct eng_identity *idn = find_identity(q->e, q->a[field].p, q->a[field].len);
+
+        if (!idn)
+                return MLS_E_NOT_FOUND;
+        *ret = idn;
+        return 0;
+}
+
+static int
+req_group(struct req *q, struct eng_group **ret_g, struct eng_identity **ret_idn)
+{
+        struct eng_group *g = find_group(q->e, q->a[MKD_GR_GROUP].p, q->a[MKD_GR_GROUP].len);
+        struct eng_identity *idn;
+
+        if (!g)
+                return MLS_E_NOT_FOUND;
+        idn = find_identity(q->e, g->identity, OBJ_ID_LEN);
+        if (!idn)
+                return MLS_E_NOT_FOUND;
+        *ret_g = g;
+        *ret_idn = idn;
+        return 0;
+}
+
+/* Group options at a[base..]: max_past_epochs, ... (MKD_GO_*). */
+static int
+group_options(const struct mkd_val *go, struct mls_group_options *o)
+{
+        mls_group_options_default(o);
+        o->max_past_epochs = (uint32_t)go[MKD_GO_MAX_PAST_EPOCHS].u;
+        o->max_past_generations = (uint32_t)go[MKD_GO_MAX_PAST_GENERATIONS].u;
+        o->max_forward_distance = (uint32_t)go[MKD_GO_MAX_FORWARD_DISTANCE].u;
+        o->handshake_private = go[MKD_GO_HANDSHAKE_PRIVATE].u != 0;
+        if (o->max_past_epochs > MLS_GROUP_MAX_PAST_EPOCHS_LIMIT)
+                return MLS_E_INVALID_ARGUMENT;
+        return 0;
+}
+
+/* GroupContext extensions from the create options: external_senders (a
+ * list of encoded ExternalSender structs) and required_capabilities. */
+static int
+group_extensions(const struct mkd_val *go, struct mls_extension_list *ext)
+{
+        if (go[MKD_GO_EXTERNAL_SENDERS].n) {
+                _mls_writer_ struct mls_writer w;
+                struct mkd_list_iter it;
+                const uint8_t *p;
+                size_t len, mark;
+                struct mls_external_senders es = { 0 };
+                const struct mls_extension *x;
+                int r;
+
+                mls_writer_init(&w);
+                MLS_TRY(mls_writer_vec_begin(&w, &mark));
+                mkd_list_iter_init(&it, &go[MKD_GO_EXTERNAL_SENDERS]);
+                while (mkd_list_next_bytes(&it, &p, &len))
+                        MLS_TRY(mls_writer_raw(&w, p, len));
+                MLS_TRY(mls_writer_vec_end(&w, mark));
+                MLS_TRY(mls_extension_list_add(ext, MLS_EXT_EXTERNAL_SENDERS, w.buf, w.len));
+                x = mls_extension_list_find(ext, MLS_EXT_EXTERNAL_SENDERS);
+                r = mls_extension_get_external_senders(x, &es);
+                if (r < 0)
+                        return MLS_E_INVALID_ARGUMENT;
+                mls_external_senders_clear(&es); /* only checked */
+        }
+        if (go[MKD_GO_REQUIRED_CAPABILITIES].len) {
+                struct mls_required_capabilities rc = { 0 };
+                int r = mls_required_capabilities_from_bytes(go[MKD_GO_REQUIRED_CAPABILITIES].p,
+                                                             go[MKD_GO_REQUIRED_CAPABILITIES].len,
+                                                             &rc);
+
+                if (r < 0)
+                        return MLS_E_INVALID_ARGUMENT;
+                mls_required_capabilities_clear(&rc);
+                MLS_TRY(mls_extension_list_add(ext, MLS_EXT_REQUIRED_CAPABILITIES,
+                                               go[MKD_GO_REQUIRED_CAPABILITIES].p,
+                                               go[MKD_GO_REQUIRED_CAPABILITIES].len));
+        }
+        return 0;
+}
+
+/* A list value of opaque elements as an array of borrowed mls_bytes
+ * (views; only .data/.len are set, never freed). */
+static int
+list_views(const struct mkd_val *list, struct mls_bytes **ret)
+{
+        struct mkd_list_iter it;
+        struct mls_bytes *v;
+        const uint8_t *p;
+        size_t len, i = 0;
+
+        v = calloc(list->n ? list->n : 1, sizeof(*v));
+        if (!v)
+                return MLS_E_NOMEM;
+        mkd_list_iter_init(&it, list);
+        while (i < list->n && mkd_list_next_bytes(&it, &p, &len)) {
+                v[i].data = (uint8_t *)p;
+                v[i].len = len;
+                i++;
+        }
+        *ret = v;
+        return 0;
+}
+
+static int
+add_group(struct engine *e, struct eng_identity *idn, struct mls_group **g,
+          struct eng_group **ret)
+{
+        struct eng_group *ng = calloc(1, sizeof(*ng));
+        const uint8_t *gid;
+        size_t len;
+        int r;
+
+        if (!ng)
+                return MLS_E_NOMEM;
+        gid = mls_group_id(*g, &len);
+        if (find_group_by_gid(e, idn->id, gid, len)) {
+                free(ng);
+                return MLS_E_GROUP_EXISTS;
+        }
+        r = random_id(ng->id);
+        if (r == 0)
+                r = PUSH(e->groups, e->n_groups, ng);
+        if (r < 0) {
+                free(ng);
+                return r;
+        }
+        memcpy(ng->identity, idn->id, OBJ_ID_LEN);
+        ng->g = MLS_TAKE(*g);
+        *ret = ng;
+        return 0;
+}
+
+static void
+drop_group(struct engine *e, struct eng_group *g)
+{
+        for (size_t i = 0; i < e->n_groups; i++)
+                if (e->groups[i] == g) {
+                        remove_at((void **)e->groups, &e->n_groups, i);
+                        break;
+                }
+        group_free(g);
+}
+
+/* ---- handlers ---- */
+
+static int
+h_load(struct req *q)
+{
+        struct engine *e = q->e;
+        const struct mkd_val *a = q->a;
+        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+        struct mkd_val va[4], out[3];
+        const uint8_t *idp, *st;
+        size_t st_len;
+
+        if (a[MKD_LOAD_ID].len != OBJ_ID_LEN)
+                return MLS_E_BAD_STATE;
+        switch (a[MKD_LOAD_TYPE].u) {
+        case MKD_OBJ_IDENTITY: {
+                struct eng_identity *idn = NULL;
+                int r;
+
+                if (find_identity(e, a[MKD_LOAD_ID].p, OBJ_ID_LEN))
+                        return MLS_E_BAD_STATE;
+                va[MKD_VL_ID] = a[MKD_LOAD_ID];
+                va[MKD_VL_VERSION] = a[MKD_LOAD_VERSION];
+                va[MKD_VL_BLOB] = a[MKD_LOAD_BLOB];
+                MLS_TRY(vault_call(e, MKD_V_IDENTITY_LOAD, va, &f, out));
+                MLS_TRY(identity_from_metadata(e, a[MKD_LOAD_ID].p, out[MKD_VLR_METADATA].p,
+                                               out[MKD_VLR_METADATA].len, &idn));
+                idn->version = a[MKD_LOAD_VERSION].u;
+                if (idn->suite->id != out[MKD_VLR_SUITE].u || idn->pub.len != out[MKD_VLR_PUB].len ||
+                    memcmp(idn->pub.data, out[MKD_VLR_PUB].p, idn->pub.len) != 0) {
+                        identity_free(idn);
+                        return MLS_E_BAD_STATE;
+                }
+                r = PUSH(e->ids, e->n_ids, idn);
+                if (r < 0)
+                        identity_free(idn);
+                return r;
+        }
+        case MKD_OBJ_KEYPACKAGE:
+        case MKD_OBJ_GROUP: {
+                va[MKD_VX_TYPE] = a[MKD_LOAD_TYPE];
+                va[MKD_VX_ID] = a[MKD_LOAD_ID];
+                va[MKD_VX_VERSION] = a[MKD_LOAD_VERSION];
+                va[MKD_VX_DATA] = a[MKD_LOAD_BLOB];
+                MLS_TRY(vault_call(e, MKD_V_UNSEAL, va, &f, out));
+                MLS_TRY(unwrap_state(out[0].p, out[0].len, &idp, &st, &st_len));
+                if (!find_identity(e, idp, OBJ_ID_LEN))
+                        return MLS_E_NOT_FOUND; /* its identity is gone or refused */
+                if (a[MKD_LOAD_TYPE].u == MKD_OBJ_KEYPACKAGE) {
+                        struct eng_kp *k = calloc(1, sizeof(*k));
+                        int r;
+
+                        if (!k)
+                                return MLS_E_NOMEM;
+                        r = mls_key_package_priv_load(st, st_len, &k->priv);
+                        if (r == 0)
+                                r = PUSH(e->kps, e->n_kps, k);
+                        if (r < 0) {
+                                kp_free(k);
+                                return r;
+                        }
+                        memcpy(k->id, a[MKD_LOAD_ID].p, OBJ_ID_LEN);
+                        memcpy(k->identity, idp, OBJ_ID_LEN);
+                        k->version = a[MKD_LOAD_VERSION].u;
+                } else {
+                        struct eng_group *g;
+                        int r;
+
+                        if (find_group(e, a[MKD_LOAD_ID].p, OBJ_ID_LEN))
+                                return MLS_E_BAD_STATE;
+                        g = calloc(1, sizeof(*g));
+                        if (!g)
+                                return MLS_E_NOMEM;
+                        r = mls_group_load(st, st_len, &g->g);
+                        if (r == 0)
+                                r = PUSH(e->groups, e->n_groups, g);
+                        if (r < 0) {
+                                group_free(g);
+                                return r;
+                        }
+                        memcpy(g->id, a[MKD_LOAD_ID].p, OBJ_ID_LEN);
+                        memcpy(g->identity, idp, OBJ_ID_LEN);
+                        g->version = a[MKD_LOAD_VERSION].u;
+                }
+                return 0;
+        }
+        default:
+                return MLS_E_BAD_STATE;
+        }
+}
+
+static int
+h_load_done(struct req *q)
+{
+        struct engine *e = q->e;
+        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+        _mls_writer_ struct mls_writer ids, groups;
+        struct mkd_val v[2];
+
+        MLS_TRY(vault_call(e, MKD_V_LOAD_DONE, NULL, &f, v));
+        mls_writer_init(&ids);
+        mls_writer_init(&groups);
+        for (size_t i = 0; i < e->n_ids; i++) {
+                struct mls_bytes b = { 0 };
+                int r;
+
+                MLS_TRY(encode_identity_info(e->ids[i], &b));
+                r = mkd_list_bytes_append(&ids, b.data, b.len);
+                mls_bytes_clear(&b);
+                MLS_TRY(r);
+        }
+        for (size_t i = 0; i < e->n_groups; i++) {
+                struct mls_bytes b = { 0 };
+                int r;
+
+                MLS_TRY(encode_summary(e->groups[i], &b));
+                r = mkd_list_bytes_append(&groups, b.data, b.len);
+                mls_bytes_clear(&b);
+                MLS_TRY(r);
+        }
+        v[MKD_IDX_IDENTITIES] = mkd_val_list(ids.buf, ids.len, e->n_ids);
+        v[MKD_IDX_GROUPS] = mkd_val_list(groups.buf, groups.len, e->n_groups);
+        return mkd_proto_encode(q->res, q->op->result, v);
+}
+
+static int
+result_identity(struct req *q, const struct eng_identity *idn)
+{
+        struct mls_bytes b = { 0 };
+        struct mkd_val v[1];
+        int r;
+
+        MLS_TRY(encode_identity_info(idn, &b));
+        v[0] = mkd_val_bytes(b.data, b.len);
+        r = mkd_proto_encode(q->res, q->op->result, v);
+        mls_bytes_clear(&b);
+        return r;
+}
+
+static int
+h_create_identity(struct req *q)
+{
+        struct engine *e = q->e;
+        const struct mkd_val *a = q->a;
+        _mls_cleanup_(identity_freep) struct eng_identity *idn = NULL;
+        _mls_writer_ struct mls_writer md;
+        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+        struct mkd_val va[3], out[2];
+        struct eng_identity *p;
+
+        if (a[MKD_CI_TPM].u)
+                return MLS_E_UNSUPPORTED; /* TPM-resident keys: the TPM issue */
+        idn = calloc(1, sizeof(*idn));
+        if (!idn)
+                return MLS_E_NOMEM;
+        idn->e = e;
+        idn->suite = mls_suite_get((uint16_t)a[MKD_CI_SUITE].u);
+        if (!idn->suite)
+                return MLS_E_UNSUPPORTED;
+        MLS_TRY(random_id(idn->id));
+        idn->owner = q->uid;
+        idn->version = 1;
+        idn->cred.credential_type = MLS_CREDENTIAL_BASIC;
+        MLS_TRY(mls_bytes_copy(&idn->cred.identity, a[MKD_CI_CREDENTIAL].p, a[MKD_CI_CREDENTIAL].len));
+        MLS_TRY(mls_bytes_copy(&idn->label, a[MKD_CI_LABEL].p, a[MKD_CI_LABEL].len));
+        /* The metadata names the public key, which the vault makes: seal
+         * a first version without it, then reseal once it is known. */
+        mls_writer_init_secure(&md);
+        MLS_TRY(identity_metadata(idn, &md));
+        va[MKD_VC_ID] = mkd_val_bytes(idn->id, OBJ_ID_LEN);
+        va[MKD_VC_SUITE] = mkd_val_u(idn->suite->id);
+        va[MKD_VC_METADATA] = mkd_val_bytes(md.buf, md.len);
+        MLS_TRY(vault_call(e, MKD_V_IDENTITY_CREATE, va, &f, out));
+        MLS_TRY(mls_bytes_copy(&idn->pub, out[MKD_VCR_PUB].p, out[MKD_VCR_PUB].len));
+        identity_init_signer(idn);
+        /* Version 1 (without the public key) is superseded at once by
+         * version 2; only version 2 is written. */
+        MLS_TRY(save_identity(e, idn, q->wl));
+        MLS_TRY(result_identity(q, idn));
+        p = idn;
+        MLS_TRY(PUSH(e->ids, e->n_ids, p));
+        idn = NULL;
+        return 0;
+}
+
+static int
+h_generate_key_packages(struct req *q)
+{
+        struct engine *e = q->e;
+        const struct mkd_val *a = q->a;
+        struct eng_identity *idn;
+        _mls_writer_ struct mls_writer list;
+        struct mls_env env;
+        struct mkd_val v[1];
+        uint64_t now = now_seconds();
+        size_t count = a[MKD_KP_COUNT].u;
+
+        MLS_TRY(req_identity(q, MKD_KP_IDENTITY, &idn));
+        if (count == 0 || count > MKD_CAP_COUNT)
+                return MLS_E_INVALID_ARGUMENT;
+        make_env(idn, &env);
+        mls_writer_init(&list);
+        for (size_t i = 0; i < count; i++) {
+                struct mls_key_package_params p = {
+                        .leaf = { .credential = &idn->cred, .not_before = now,
+                                  .not_after = now + a[MKD_KP_LIFETIME].u },
+                        .last_resort = a[MKD_KP_LAST_RESORT].u != 0,
+                };
+                struct mls_bytes msg = { 0 };
+                struct eng_kp *k = calloc(1, sizeof(*k));
+                int r;
+
+                if (!k)
+                        return MLS_E_NOMEM;
+                r = mls_key_package_create(idn->suite, &p, &env, &msg, &k->priv);
+                if (r == 0)
+                        r = random_id(k->id);
+                if (r == 0)
+                        r = mkd_list_bytes_append(&list, msg.data, msg.len);
+                mls_bytes_clear(&msg);
+                if (r == 0)
+                        r = PUSH(e->kps, e->n_kps, k);
+                if (r < 0) {
+                        kp_free(k);
+                        return r;
+                }
+                memcpy(k->identity, idn->id, OBJ_ID_LEN);
+                MLS_TRY(save_kp(e, k, q->wl));
+        }
+        v[0] = mkd_val_list(list.buf, list.len, count);
+        return mkd_proto_encode(q->res, q->op->result, v);
+}
+
+static int
+h_create_group(struct req *q)
+{
+        const struct mkd_val *a = q->a;
+        struct eng_identity *idn;
+        struct mls_group_options o;
+        struct mls_extension_list ext = { 0 };
+        _mls_group_ struct mls_group *g = NULL;
+        struct mls_leaf_params leaf;
+        struct eng_group *ng;
+        struct mls_env env;
+        int r;
+
+        MLS_TRY(req_identity(q, MKD_CG_IDENTITY, &idn));
+        MLS_TRY(group_options(&a[MKD_CG_OPTS], &o));
+        if (find_group_by_gid(q->e, idn->id, a[MKD_CG_GROUP_ID].p, a[MKD_CG_GROUP_ID].len))
+                return MLS_E_GROUP_EXISTS;
+        r = group_extensions(&a[MKD_CG_OPTS], &ext);
+        make_env(idn, &env);
+        leaf = (struct mls_leaf_params){ .credential = &idn->cred };
+        if (r == 0)
+                r = mls_group_create(idn->suite, a[MKD_CG_GROUP_ID].p, a[MKD_CG_GROUP_ID].len, &leaf,
+                                     ext.n ? &ext : NULL, &o, &env, &g);
+        mls_extension_list_clear(&ext);
+        MLS_TRY(r);
+        MLS_TRY(add_group(q->e, idn, &g, &ng));
+        MLS_TRY(save_group(q->e, ng, q->wl));
+        return result_summary(q->op, ng, q->res);
+}
+
+static int
+h_join_group(struct req *q)
+{
+        struct engine *e = q->e;
+        const struct mkd_val *a = q->a;
+        struct eng_identity *idn;
+        struct mls_group_options o;
+        _mls_group_ struct mls_group *g = NULL;
+        _mls_free_ struct mls_key_package_priv **kps = NULL;
+        _mls_free_ struct eng_kp **owners = NULL;
+        struct eng_group *ng;
+        struct mls_env env;
+        size_t n = 0, used = 0;
+
+        MLS_TRY(req_identity(q, MKD_JG_IDENTITY, &idn));
+        MLS_TRY(group_options(&a[MKD_JG_OPTS], &o));
+        kps = calloc(e->n_kps + 1, sizeof(*kps));
+        owners = calloc(e->n_kps + 1, sizeof(*owners));
+        if (!kps || !owners)
+                return MLS_E_NOMEM;
+        for (size_t i = 0; i < e->n_kps; i++)
+                if (memcmp(e->kps[i]->identity, idn->id, OBJ_ID_LEN) == 0) {
+                        owners[n] = e->kps[i];
+                        kps[n++] = e->kps[i]->priv;
+                }
+        if (n == 0)
+                return MLS_E_KEY_PACKAGE_NOT_FOUND;
+        make_env(idn, &env);
+        MLS_TRY(mls_group_join(a[MKD_JG_WELCOME].p, a[MKD_JG_WELCOME].len,
+                               a[MKD_JG_TREE].len ? a[MKD_JG_TREE].p : NULL, a[MKD_JG_TREE].len,
+                               kps, n, &o, &env, &g, &used));
+        MLS_TRY(add_group(e, idn, &g, &ng));
+        MLS_TRY(save_group(e, ng, q->wl));
+        /* The Welcome consumed the KeyPackage (unless last resort). */
+        if (used < n && !mls_key_package_priv_last_resort(owners[used]->priv)) {
+                struct eng_kp *k = owners[used];
+
+                MLS_TRY(writes_add(q->wl, MKD_OBJ_KEYPACKAGE, k->id, k->version + 1, NULL));
+                for (size_t i = 0; i < e->n_kps; i++)
+                        if (e->kps[i] == k) {
+                                remove_at((void **)e->kps, &e->n_kps, i);
+                                break;
+                        }
+                kp_free(k);
+        }
+        return result_summary(q->op, ng, q->res);
+}
+
+static int
+h_join_external(struct req *q)
+{
+        const struct mkd_val *a = q->a;
+        struct eng_identity *idn;
+        struct mls_group_options o;
+        _mls_group_ struct mls_group *g = NULL;
+        _mls_free_ struct mls_bytes *psks = NULL;
+        struct mls_bytes commit = { 0 };
+        struct mls_external_join_params p;
+        struct eng_group *ng;
+        struct mls_env env;
+        int r;
+
+        MLS_TRY(req_identity(q, MKD_JX_IDENTITY, &idn));
+        MLS_TRY(group_options(&a[MKD_JX_OPTS], &o));
+        MLS_TRY(list_views(&a[MKD_JX_PSK_IDS], &psks));
+        p = (struct mls_external_join_params){
+                .leaf = { .credential = &idn->cred },
+                .psk_ids = psks,
+                .n_psk_ids = a[MKD_JX_PSK_IDS].n,
+                .remove_prior = a[MKD_JX_REMOVE_PRIOR].u != 0,
+                .prior_leaf = (uint32_t)a[MKD_JX_PRIOR_LEAF].u,
+        };
+        make_env(idn, &env);
+        MLS_TRY(mls_group_join_external(a[MKD_JX_GROUP_INFO].p, a[MKD_JX_GROUP_INFO].len,
+                                        a[MKD_JX_TREE].len ? a[MKD_JX_TREE].p : NULL,
+                                        a[MKD_JX_TREE].len, &p, &o, &env, &g, &commit));
+        r = add_group(q->e, idn, &g, &ng);
+        if (r == 0)
+                r = save_group(q->e, ng, q->wl);
+        if (r == 0)
+                r = result_summary_bytes(q->op, ng, commit.data, commit.len, q->res);
+        mls_bytes_clear(&commit);
+        return r;
+}
+
+static int
+h_store_psk(struct req *q)
+{
+        const struct mkd_val *a = q->a;
+        struct eng_identity *idn;
+        struct eng_psk psk = { 0 };
+        int r;
+
+        MLS_TRY(req_identity(q, MKD_SP_IDENTITY, &idn));
+        if (a[MKD_SP_PSK_ID].len == 0 || a[MKD_SP_PSK].len == 0)
+                return MLS_E_INVALID_ARGUMENT;
+        for (size_t i = 0; i < idn->n_psks; i++)
+                if (idn->psks[i].id.len == a[MKD_SP_PSK_ID].len &&
+                    memcmp(idn->psks[i].id.data, a[MKD_SP_PSK_ID].p, a[MKD_SP_PSK_ID].len) == 0) {
+                        struct mls_secret *nv = NULL;
+
+                        MLS_TRY(mls_secret_from(a[MKD_SP_PSK].p, a[MKD_SP_PSK].len, &nv));
+                        mls_secret_free(idn->psks[i].value);
+                        idn->psks[i].value = nv;
+                        return save_identity(q->e, idn, q->wl);
+                }
+        r = mls_bytes_copy(&psk.id, a[MKD_SP_PSK_ID].p, a[MKD_SP_PSK_ID].len);
+        if (r == 0)
+                r = mls_secret_from(a[MKD_SP_PSK].p, a[MKD_SP_PSK].len, &psk.value);
+        if (r == 0)
+                r = PUSH(idn->psks, idn->n_psks, psk);
+        if (r < 0) {
+                mls_bytes_clear(&psk.id);
+                mls_secret_free(psk.value);
+                return r;
+        }
+        return save_identity(q->e, idn, q->wl);
+}
+
+static int
+copy_u32_list(const struct mkd_val *l, uint32_t **ret, size_t *ret_n)
+{
+        struct mkd_list_iter it;
+        uint32_t *v = NULL, x;
+        size_t n = 0;
+
+        if (l->n) {
+                v = calloc(l->n, sizeof(*v));
+                if (!v)
+                        return MLS_E_NOMEM;
+        }
+        mkd_list_iter_init(&it, l);
+        while (n < l->n && mkd_list_next_u32(&it, &x))
+                v[n++] = x;
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+static int
+h_set_access(struct req *q)
+{
+        const struct mkd_val *a = q->a;
+        struct eng_identity *idn;
+        uint32_t *uids = NULL, *gids = NULL;
+        size_t nu = 0, ng = 0;
+        int r;
+
+        MLS_TRY(req_identity(q, MKD_SA_IDENTITY, &idn));
+        r = copy_u32_list(&a[MKD_SA_UIDS], &uids, &nu);
+        if (r == 0)
+                r = copy_u32_list(&a[MKD_SA_GIDS], &gids, &ng);
+        if (r < 0) {
+                free(uids);
+                return r;
+        }
+        free(idn->uids);
+        free(idn->gids);
+        idn->uids = uids;
+        idn->n_uids = nu;
+        idn->gids = gids;
+        idn->n_gids = ng;
+        MLS_TRY(save_identity(q->e, idn, q->wl));
+        return result_identity(q, idn);
+}
+
+static int
+h_delete_identity(struct req *q)
+{
+        struct engine *e = q->e;
+        struct eng_identity *idn;
+        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+        struct mkd_val va[1], out[1];
+        int r;
+
+        MLS_TRY(req_identity(q, MKD_SA_IDENTITY, &idn));
+        /* Groups and key packages first, the identity last: a crash in
+         * between leaves an identity without them, never orphans. */
+        for (size_t i = e->n_groups; i-- > 0;)
+                if (memcmp(e->groups[i]->identity, idn->id, OBJ_ID_LEN) == 0) {
+                        MLS_TRY(writes_add(q->wl, MKD_OBJ_GROUP, e->groups[i]->id,
+                                           e->groups[i]->version + 1, NULL));
+                        drop_group(e, e->groups[i]);
+                }
+        for (size_t i = e->n_kps; i-- > 0;)
+                if (memcmp(e->kps[i]->identity, idn->id, OBJ_ID_LEN) == 0) {
+                        struct eng_kp *k = e->kps[i];
+
+                        MLS_TRY(writes_add(q->wl, MKD_OBJ_KEYPACKAGE, k->id, k->version + 1, NULL));
+                        remove_at((void **)e->kps, &e->n_kps, i);
+                        kp_free(k);
+                }
+        MLS_TRY(writes_add(q->wl, MKD_OBJ_IDENTITY, idn->id, idn->version + 1, NULL));
+        va[0] = mkd_val_bytes(idn->id, OBJ_ID_LEN);
+        r = vault_call(e, MKD_V_IDENTITY_FORGET, va, &f, out);
+        if (r < 0)
+                die_peer("the vault refused to forget a key", r);
+        for (size_t i = 0; i < e->n_ids; i++)
+                if (e->ids[i] == idn) {
+                        remove_at((void **)e->ids, &e->n_ids, i);
+                        break;
+                }
+        identity_free(idn);
+        return 0;
+}
+
+static int
+h_encrypt(struct req *q)
+{
+        const struct mkd_val *a = q->a;
+        struct eng_group *g;
+        struct eng_identity *idn;
+        struct mls_bytes aad, msg = { 0 };
+        struct mls_env env;
+        int r;
+
+        MLS_TRY(req_group(q, &g, &idn));
+        make_env(idn, &env);
+        aad = (struct mls_bytes){ .data = (uint8_t *)a[MKD_EN_AAD].p, .len = a[MKD_EN_AAD].len };
+        MLS_TRY(mls_group_encrypt(g->g, &env, a[MKD_EN_PLAINTEXT].p, a[MKD_EN_PLAINTEXT].len,
+                                  aad.len ? &aad : NULL, &msg));
+        r = save_group(q->e, g, q->wl);
+        if (r == 0)
+                r = result_summary_bytes(q->op, g, msg.data, msg.len, q->res);
+        mls_bytes_clear(&msg);
+        return r;
+}
+
+static int
+u32_list_val(const struct mls_u32_list *l, struct mls_writer *w, struct mkd_val *v)
+{
+        for (size_t i = 0; i < l->n; i++)
+                MLS_TRY(mkd_list_u32_append(w, l->v[i]));
+        *v = mkd_val_list(w->buf, w->len, l->n);
+        return 0;
+}
+
+static int
+h_process(struct req *q)
+{
+        const struct mkd_val *a = q->a;
+        struct eng_group *g;
+        struct eng_identity *idn;
+        struct mls_process_result pr = { 0 };
+        struct mls_env env;
+        struct mls_bytes s = { 0 };
+        _mls_writer_ struct mls_writer added, removed;
+        struct mkd_val v[10];
+        int r;
+
+        MLS_TRY(req_group(q, &g, &idn));
+        make_env(idn, &env);
+        mls_writer_init(&added);
+        mls_writer_init(&removed);
+        MLS_TRY(mls_group_process(g->g, &env, a[MKD_PR_MESSAGE].p, a[MKD_PR_MESSAGE].len, &pr));
+        r = save_group(q->e, g, q->wl);
+        if (r == 0)
+                r = encode_summary(g, &s);
+        if (r == 0)
+                r = u32_list_val(&pr.added, &added, &v[MKD_PRR_ADDED]);
+        if (r == 0)
+                r = u32_list_val(&pr.removed_leaves, &removed, &v[MKD_PRR_REMOVED_LEAVES]);
+        if (r == 0) {
+                v[MKD_PRR_SUMMARY] = mkd_val_bytes(s.data, s.len);
+                v[MKD_PRR_CONTENT_TYPE] = mkd_val_u(pr.content_type);
+                v[MKD_PRR_CONTENT] = mkd_val_bytes(pr.content.data, pr.content.len);
+                v[MKD_PRR_SENDER_TYPE] = mkd_val_u(pr.sender_type);
+                v[MKD_PRR_SENDER_INDEX] = mkd_val_u(pr.sender_index);
+                v[MKD_PRR_EPOCH] = mkd_val_u(pr.epoch);
+                v[MKD_PRR_AAD] = mkd_val_bytes(pr.authenticated_data.data, pr.authenticated_data.len);
+                v[MKD_PRR_REMOVED] = mkd_val_u(pr.removed);
+                r = mkd_proto_encode(q->res, q->op->result, v);
+        }
+        mls_bytes_clear(&s);
+        mls_process_result_clear(&pr);
+        return r;
+}
+
+static void
+proposals_free(struct mls_proposal *p, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                mls_proposal_clear(&p[i]);
+        free(p);
+}
+
+static int
+h_commit(struct req *q)
+{
+        const struct mkd_val *a = q->a;
+        struct eng_group *g;
+        struct eng_identity *idn;
+        struct mls_env env;
+        struct mls_commit_params p = { 0 };
+        struct mls_proposal *props = NULL;
+        _mls_free_ struct mls_bytes *kps = NULL;
+        _mls_free_ uint32_t *leaves = NULL;
+        struct mls_bytes commit = { 0 }, welcome = { 0 }, s = { 0 };
+        struct mkd_val v[3];
+        size_t n_leaves = 0, n_props = 0;
+        int r = 0;
+
+        MLS_TRY(req_group(q, &g, &idn));
+        make_env(idn, &env);
+        MLS_TRY(list_views(&a[MKD_CM_KEY_PACKAGES], &kps));
+        MLS_TRY(copy_u32_list(&a[MKD_CM_LEAVES], &leaves, &n_leaves));
+        if (a[MKD_CM_PSK_IDS].n) {
+                struct mkd_list_iter it;
+                const uint8_t *pid;
+                size_t plen;
+
+                props = calloc(a[MKD_CM_PSK_IDS].n, sizeof(*props));
+                if (!props)
+                        return MLS_E_NOMEM;
+                mkd_list_iter_init(&it, &a[MKD_CM_PSK_IDS]);
+                while (r == 0 && mkd_list_next_bytes(&it, &pid, &plen)) {
+                        r = mls_group_make_psk_external(g->g, &env, pid, plen, &props[n_props]);
+                        if (r == 0)
+                                n_props++;
+                }
+        }
+        p.proposals = props;
+        p.n_proposals = n_props;
+        p.inline_tree = a[MKD_CM_INLINE_TREE].u != 0;
+        p.force_path = a[MKD_CM_FORCE_PATH].u != 0;
+        if (r == 0) {
+                switch (a[MKD_CM_KIND].u) {
+                case MKD_COMMIT_COMMIT:
+                        r = mls_group_commit(g->g, &env, &p, &commit, &welcome);
+                        break;
+                case MKD_COMMIT_ADD:
+                        r = mls_group_add(g->g, &env, kps, a[MKD_CM_KEY_PACKAGES].n, &p, &commit,
+                                          &welcome);
+                        break;
+                case MKD_COMMIT_REMOVE:
+                        r = mls_group_remove(g->g, &env, leaves, n_leaves, &p, &commit);
+                        break;
+                case MKD_COMMIT_UPDATE:
+                        r = mls_group_update(g->g, &env, &p, &commit);
+                        break;
+                default:
+                        r = MLS_E_INVALID_ARGUMENT;
+                }
+        }
+        proposals_free(props, n_props);
+        if (r == 0)
+                r = save_group(q->e, g, q->wl);
+        if (r == 0)
+                r = encode_summary(g, &s);
+        if (r == 0) {
+                v[MKD_CMR_SUMMARY] = mkd_val_bytes(s.data, s.len);
+                v[MKD_CMR_COMMIT] = mkd_val_bytes(commit.data, commit.len);
+                v[MKD_CMR_WELCOME] = mkd_val_bytes(welcome.data, welcome.len);
+                r = mkd_proto_encode(q->res, q->op->result, v);
+        }
+        mls_bytes_clear(&s);
+        mls_bytes_clear(&commit);
+        mls_bytes_clear(&welcome);
+        return r;
+}
+
+static int
+h_merge_clear(struct req *q)
+{
+        struct eng_group *g;
+        struct eng_identity *idn;
+
+        MLS_TRY(req_group(q, &g, &idn));
+        if (q->op->op == MKD_E_MERGE)
+                MLS_TRY(mls_group_merge_pending(g->g, NULL));
+        else
+                MLS_TRY(mls_group_clear_pending(g->g));
+        MLS_TRY(save_group(q->e, g, q->wl));
+        return result_summary(q->op, g, q->res);
+}
+
+static int
+h_propose(struct req *q)
+{
+        const struct mkd_val *a = q->a;
+        struct eng_group *g;
+        struct eng_identity *idn;
+        struct mls_proposal p = { 0 };
+        struct mls_bytes msg = { 0 };
+        struct mls_env env;
+        int r;
+
+        MLS_TRY(req_group(q, &g, &idn));
+        make_env(idn, &env);
+        switch (a[MKD_PP_TYPE].u) {
+        case MKD_PROP_ADD:
+                r = mls_group_make_add(g->g, &env, a[MKD_PP_KEY_PACKAGE].p, a[MKD_PP_KEY_PACKAGE].len,
+                                       &p);
+                break;
+        case MKD_PROP_REMOVE:
+                r = mls_group_make_remove(g->g, (uint32_t)a[MKD_PP_LEAF].u, &p);
+                break;
+        case MKD_PROP_UPDATE:
+                r = 1;
+                break;
+        case MKD_PROP_EXTERNAL_PSK:
+                r = mls_group_make_psk_external(g->g, &env, a[MKD_PP_PSK_ID].p, a[MKD_PP_PSK_ID].len,
+                                                &p);
+                break;
+        case MKD_PROP_RESUMPTION_PSK:
+                r = mls_group_make_psk_resumption(g->g, &env, a[MKD_PP_GROUP_ID].p,
+                                                  a[MKD_PP_GROUP_ID].len, a[MKD_PP_EPOCH].u, &p);
+                break;
+        case MKD_PROP_GROUP_CONTEXT_EXTENSIONS:
+                r = mls_group_make_group_context_extensions(a[MKD_PP_EXTENSIONS].p,
+                                                            a[MKD_PP_EXTENSIONS].len, &p);
+                break;
+        case MKD_PROP_REINIT:
+                r = mls_group_make_reinit(a[MKD_PP_GROUP_ID].p, a[MKD_PP_GROUP_ID].len,
+                                          (uint16_t)a[MKD_PP_SUITE].u, a[MKD_PP_EXTENSIONS].p,
+                                          a[MKD_PP_EXTENSIONS].len, &p);
+                break;
+        default:
+                r = MLS_E_INVALID_ARGUMENT;
+        }
+        if (r == 1)
+                r = mls_group_propose_update(g->g, &env, NULL, NULL, &msg, NULL);
+        else if (r == 0)
+                r = mls_group_propose(g->g, &env, &p, NULL, &msg, NULL);
+        mls_proposal_clear(&p);
+        if (r == 0)
+                r = save_group(q->e, g, q->wl);
+        if (r == 0)
+                r = result_summary_bytes(q->op, g, msg.data, msg.len, q->res);
+        mls_bytes_clear(&msg);
+        return r;
+}
+
+static int
+h_reinit_branch(struct req *q)
+{
+        const struct mkd_val *a = q->a;
+        const bool branch = q->op->op == MKD_E_BRANCH;
+        const struct mkd_val *kpv = &a[branch ? MKD_BR_KEY_PACKAGES : MKD_RI_KEY_PACKAGES];
+        struct eng_group *g, *ng;
+        struct eng_identity *idn;
+        struct mls_group_options o;
+        _mls_free_ struct mls_bytes *kps = NULL;
+        _mls_group_ struct mls_group *newg = NULL;
+        struct mls_bytes welcome = { 0 };
+        struct mls_leaf_params leaf;
+        struct mls_env env;
+        int r;
+
+        MLS_TRY(req_group(q, &g, &idn));
+        MLS_TRY(group_options(&a[branch ? MKD_BR_OPTS : MKD_RI_OPTS], &o));
+        MLS_TRY(list_views(kpv, &kps));
+        make_env(idn, &env);
+        leaf = (struct mls_leaf_params){ .credential = &idn->cred };
+        if (branch) {
+                if (find_group_by_gid(q->e, idn->id, a[MKD_BR_GROUP_ID].p, a[MKD_BR_GROUP_ID].len))
+                        return MLS_E_GROUP_EXISTS;
+                MLS_TRY(mls_group_branch(g->g, &env, a[MKD_BR_GROUP_ID].p, a[MKD_BR_GROUP_ID].len,
+                                         &leaf, kps, kpv->n, &o, &newg, &welcome));
+        } else {
+                struct mls_reinit ri = { 0 };
+
+                MLS_TRY(mls_group_reinit_params(g->g, &ri));
+                r = ri.cipher_suite == idn->suite->id ? 0 : MLS_E_UNSUPPORTED;
+                mls_reinit_clear(&ri);
+                /* The identity's one key is of its own suite. */
+                MLS_TRY(r);
+                MLS_TRY(mls_group_reinit(g->g, &env, &leaf, kps, kpv->n, &o, &newg, &welcome));
+        }
+        r = add_group(q->e, idn, &newg, &ng);
+        if (r == 0)
+                r = save_group(q->e, ng, q->wl);
+        if (r == 0)
+                r = result_summary_bytes(q->op, ng, welcome.data, welcome.len, q->res);
+        mls_bytes_clear(&welcome);
+        return r;
+}
+
+static int
+h_group_info(struct req *q)
+{
+        const struct mkd_val *a = q->a;
+        struct eng_group *g;
+        struct eng_identity *idn;
+        struct mls_bytes gi = { 0 };
+        struct mls_env env;
+        struct mkd_val v[1];
+        int r;
+
+        MLS_TRY(req_group(q, &g, &idn));
+        make_env(idn, &env);
+        MLS_TRY(mls_group_group_info(g->g, &env, a[MKD_GI_EXTERNAL_PUB].u != 0,
+                                     a[MKD_GI_INLINE_TREE].u != 0, &gi));
+        v[0] = mkd_val_bytes(gi.data, gi.len);
+        r = mkd_proto_encode(q->res, q->op->result, v);
+        mls_bytes_clear(&gi);
+        return r;
+}
+
+static int
+h_ratchet_tree(struct req *q)
+{
+        struct eng_group *g;
+        struct eng_identity *idn;
+        struct mls_bytes t = { 0 };
+        struct mkd_val v[1];
+        int r;
+
+        MLS_TRY(req_group(q, &g, &idn));
+        MLS_TRY(mls_group_ratchet_tree(g->g, &t));
+        v[0] = mkd_val_bytes(t.data, t.len);
+        r = mkd_proto_encode(q->res, q->op->result, v);
+        mls_bytes_clear(&t);
+        return r;
+}
+
+static int
+h_export(struct req *q)
+{
+        const struct mkd_val *a = q->a;
+        struct eng_group *g;
+        struct eng_identity *idn;
+        _mls_secret_ struct mls_secret *s = NULL;
+        struct mkd_val v[1];
+
+        MLS_TRY(req_group(q, &g, &idn));
+        if (a[MKD_EX_LENGTH].u == 0 || a[MKD_EX_LENGTH].u > MKD_CAP_EXPORT_LEN)
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(mls_group_export(g->g, a[MKD_EX_LABEL].p, a[MKD_EX_LABEL].len, a[MKD_EX_CONTEXT].p,
+                                 a[MKD_EX_CONTEXT].len, a[MKD_EX_LENGTH].u, &s));
+        v[0] = mkd_val_bytes(s->data, s->len);
+        return mkd_proto_encode(q->res, q->op->result, v);
+}
+
+static int
+h_leave(struct req *q)
+{
+        struct eng_group *g;
+        struct eng_identity *idn;
+        struct mls_bytes msg = { 0 };
+        struct mls_env env;
+        int r;
+
+        MLS_TRY(req_group(q, &g, &idn));
+        make_env(idn, &env);
+        MLS_TRY(mls_group_leave(g->g, &env, &msg));
+        r = save_group(q->e, g, q->wl);
+        if (r == 0)
+                r = result_summary_bytes(q->op, g, msg.data, msg.len, q->res);
+        mls_bytes_clear(&msg);
+        return r;
+}
+
+static int
+h_delete_group(struct req *q)
+{
+        struct eng_group *g;
+        struct eng_identity *idn;
+
+        MLS_TRY(req_group(q, &g, &idn));
+        MLS_TRY(writes_add(q->wl, MKD_OBJ_GROUP, g->id, g->version + 1, NULL));
+        drop_group(q->e, g);
+        return 0;
+}
+
+static int
+h_members(struct req *q)
+{
+        struct eng_group *g;
+        struct eng_identity *idn;
+        struct mls_group_member *m = NULL;
+        _mls_writer_ struct mls_writer list, rec;
+        struct mkd_val v[MKD_MB_N];
+        size_t n = 0;
+        int r = 0;
+
+        MLS_TRY(req_group(q, &g, &idn));
+        MLS_TRY(mls_group_members(g->g, &m, &n));
+        mls_writer_init(&list);
+        mls_writer_init(&rec);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                v[MKD_MB_LEAF] = mkd_val_u(m[i].leaf);
+                v[MKD_MB_IDENTITY] = mkd_val_bytes(m[i].identity.data, m[i].identity.len);
+                v[MKD_MB_KEY] = mkd_val_bytes(m[i].signature_key.data, m[i].signature_key.len);
+                rec.len = 0;
+                r = mkd_proto_encode(&rec, mkd_schema_member, v);
+                if (r == 0)
+                        r = mkd_list_bytes_append(&list, rec.buf, rec.len);
+        }
+        mls_group_members_free(m, n);
+        MLS_TRY(r);
+        v[0] = mkd_val_list(list.buf, list.len, n);
+        return mkd_proto_encode(q->res, q->op->result, v);
+}
+
+typedef int (*engine_handler)(struct req *q);
+
+/* The engine's side of the op table: handler per op; flags and encodings
+ * come from daemon/proto.c. */
+static const struct {
+        uint16_t op;
+        engine_handler fn;
+} engine_handlers[] = {
+        { MKD_E_LOAD, h_load },
+        { MKD_E_LOAD_DONE, h_load_done },
+        { MKD_E_CREATE_IDENTITY, h_create_identity },
+        { MKD_E_GENERATE_KEY_PACKAGES, h_generate_key_packages },
+        { MKD_E_CREATE_GROUP, h_create_group },
+        { MKD_E_JOIN_GROUP, h_join_group },
+        { MKD_E_JOIN_EXTERNAL, h_join_external },
+        { MKD_E_STORE_PSK, h_store_psk },
+        { MKD_E_SET_ACCESS, h_set_access },
+        { MKD_E_DELETE_IDENTITY, h_delete_identity },
+        { MKD_E_ENCRYPT, h_encrypt },
+        { MKD_E_PROCESS, h_process },
+        { MKD_E_COMMIT, h_commit },
+        { MKD_E_MERGE, h_merge_clear },
+        { MKD_E_CLEAR, h_merge_clear },
+        { MKD_E_PROPOSE, h_propose },
+        { MKD_E_REINIT, h_reinit_branch },
+        { MKD_E_BRANCH, h_reinit_branch },
+        { MKD_E_GROUP_INFO, h_group_info },
+        { MKD_E_RATCHET_TREE, h_ratchet_tree },
+        { MKD_E_EXPORT, h_export },
+        { MKD_E_LEAVE, h_leave },
+        { MKD_E_DELETE_GROUP, h_delete_group },
+        { MKD_E_MEMBERS, h_members },
+};
+
+static int
+serve_one(struct engine *e, const struct mkd_ipc_frame *f)
+{
+        struct mkd_ipc_request rq;
+        struct mkd_val a[MKD_PROTO_MAX_FIELDS];
+        const struct mkd_op *op;
+        _mls_writer_ struct mls_writer res, out;
+        struct eng_writes wl = { 0 };
+        _mls_free_ struct mkd_ipc_write *ws = NULL;
+        engine_handler fn = NULL;
+        struct mkd_ipc_reply rep = { 0 };
+        struct req q;
+        int r, status;
+
+        mls_writer_init_secure(&res);
+        mls_writer_init_secure(&out);
+        r = mkd_ipc_request_parse(f->data, f->len, &rq);
+        if (r < 0) {
+                mkd_log_code(MKD_LOG_ERR, r, "malformed request from the broker");
+                return r;
+        }
+        op = mkd_op_gate_check(&e->gate, mkd_proto_engine_op(rq.op), MKD_E_LOAD_DONE);
+        if (!op) {
+                mkd_log_err("op %u not allowed now: the broker is presumed compromised", rq.op);
+                return MLS_E_INVALID_MESSAGE;
+        }
+        r = mkd_proto_decode(op->args, rq.args, rq.args_len, a);
+        if (r < 0) {
+                mkd_log_code(MKD_LOG_ERR, r, "malformed arguments of %s", op->name);
+                return r;
+        }
+        for (size_t i = 0; i < MLS_ARRAY_SIZE(engine_handlers); i++)
+                if (engine_handlers[i].op == op->op)
+                        fn = engine_handlers[i].fn;
+        if (!fn)
+                return MLS_E_INTERNAL;
+        q = (struct req){ .e = e, .op = op, .uid = rq.caller_uid, .a = a, .res = &res, .wl = &wl };
+        status = fn(&q);
+        if (status < 0) {
+                /* Nothing changed (the group API is atomic), or only what
+                 * need not be kept: drop the writes and the result. */
+                writes_clear(&wl);
+                res.len = 0;
+                mkd_log_code(MKD_LOG_DEBUG, status, "%s", op->name);
+        }
+        if (wl.n) {
+                ws = calloc(wl.n, sizeof(*ws));
+                if (!ws) {
+                        writes_clear(&wl);
+                        return MLS_E_NOMEM;
+                }
+                for (size_t i = 0; i < wl.n; i++)
+                        ws[i] = (struct mkd_ipc_write){
+                                .type = wl.v[i].type, .id = wl.v[i].id, .id_len = OBJ_ID_LEN,
+                                .version = wl.v[i].version, .del = wl.v[i].del,
+                                .blob = wl.v[i].blob.data, .blob_len = wl.v[i].blob.len,
+                        };
+        }
+        rep = (struct mkd_ipc_reply){
+                .id = rq.id, .status = mkd_ipc_status_from_err(status), .result = res.buf,
+                .result_len = res.len, .writes = ws, .n_writes = wl.n,
+        };
+        r = mkd_ipc_reply_write(&out, &rep);
+        writes_clear(&wl);
+        if (r < 0) {
+                /* Too large a reply: report it instead (the state moved on
+                 * in memory; the broker restarts us to drop it). */
+                mkd_log_code(MKD_LOG_ERR, r, "encoding the reply of %s", op->name);
+                return r;
+        }
+        return mkd_ipc_send_blocking(e->broker_fd, out.buf, out.len);
+}
+
+int
+mkd_engine_main(int broker_fd, int vault_fd, enum mkd_seccomp_mode mode)
+{
+        struct engine e = { .broker_fd = broker_fd, .vault_fd = vault_fd };
+        _mkd_ipc_rbuf_ struct mkd_ipc_rbuf rb;
+        const int keep[] = { 2, broker_fd, vault_fd };
+        int r;
+
+        mkd_log_set_proc(MKD_LOG_ENGINE);
+        r = mkd_sandbox_harden_child();
+        if (r < 0)
+                return r;
+        /* OpenSSL reads its configuration on first use: before the filter. */
+        r = mls_crypto_preload();
+        if (r < 0) {
+                mkd_log_code(MKD_LOG_ERR, r, "crypto self-test");
+                return r;
+        }
+        r = mkd_sandbox_enter_child(MKD_SANDBOX_ENGINE, mode, keep, MLS_ARRAY_SIZE(keep));
+        if (r < 0) {
+                mkd_log_code(MKD_LOG_ERR, r, "cannot enter the sandbox");
+                return r;
+        }
+        mkd_ipc_rbuf_init(&rb, 0, true);
+        mkd_ipc_rbuf_init(&e.vault_rb, 0, true);
+        for (;;) {
+                _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+
+                r = mkd_ipc_recv_blocking(&rb, broker_fd, &f);
+                if (r == MKD_IPC_EOF) {
+                        r = 0;
+                        break;
+                }
+                if (r < 0) {
+                        mkd_log_code(MKD_LOG_ERR, r, "reading from the broker");
+                        break;
+                }
+                r = serve_one(&e, &f);
+                if (r < 0)
+                        break;
+        }
+        mkd_ipc_rbuf_clear(&e.vault_rb);
+        for (size_t i = 0; i < e.n_groups; i++)
+                group_free(e.groups[i]);
+        for (size_t i = 0; i < e.n_kps; i++)
+                kp_free(e.kps[i]);
+        for (size_t i = 0; i < e.n_ids; i++)
+                identity_free(e.ids[i]);
+        free(e.groups);
+        free(e.kps);
+        free(e.ids);
+        return r;
+}

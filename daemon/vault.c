@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The vault (DESIGN.md section 2): the signature private keys and the
+ * storage key. It answers the engine only, one request at a time, through
+ * the op table of daemon/proto.h:
+ *
+ *   identity-create  a fresh signature key pair for an identity; the
+ *                    identity object (key + the engine's metadata) is
+ *                    sealed here and handed back for storage
+ *   identity-load    (loading only) unseals an identity object, keeps the
+ *                    key, returns the public key and the metadata
+ *   identity-seal    reseals an identity with new metadata
+ *   identity-forget  drops a key (the identity was deleted)
+ *   sign             SignWithLabel with one of the four RFC labels; the
+ *                    vault builds SignContent itself, never signs raw bytes
+ *   seal / unseal    key packages and groups only (unseal while loading):
+ *                    identity objects never leave the vault in clear
+ *
+ * Sealed identity object plaintext (never leaves this process):
+ *   struct { uint16 cipher_suite; opaque signature_priv<V>;
+ *            opaque metadata<V>; } SealedIdentity;
+ */
+#include "config.h"
+
+#include "daemon/vault.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/ipc.h"
+#include "daemon/log.h"
+#include "daemon/object.h"
+#include "daemon/proto.h"
+#include "daemon/sandbox.h"
+#include "daemon/seal.h"
+#include "mls/crypto.h"
+#include "mls/labeled.h"
+#include "mls/signer.h"
+
+#define SEALED_IDENTITY_VERSION 1
+
+struct vkey {
+        uint8_t id[MKD_OBJ_ID_MAX];
+        size_t id_len;
+        const struct mls_suite *suite;
+        struct mls_secret *priv; /* noaccess between uses */
+        struct mls_bytes pub;
+};
+
+struct vault {
+        int fd;
+        struct mkd_seal_key *key;
+        struct vkey *keys;
+        size_t n_keys;
+        struct mkd_op_gate gate;
+};
+
+static void
+vkey_clear(struct vkey *k)
+{
+        mls_secret_free(k->priv); /* sodium_free makes it accessible first */
+        mls_bytes_clear(&k->pub);
+        memset(k, 0, sizeof(*k));
+}
+
+static struct vkey *
+vkey_find(struct vault *v, const uint8_t *id, size_t len)
+{
+        for (size_t i = 0; i < v->n_keys; i++)
+                if (v->keys[i].id_len == len && memcmp(v->keys[i].id, id, len) == 0)
+                        return &v->keys[i];
+        return NULL;
+}
+
+static void
+vkey_lock(struct vkey *k)
+{
+        (void)sodium_mprotect_noaccess(k->priv->data);
+}
+
+static void
+vkey_unlock(struct vkey *k)
+{
+        (void)sodium_mprotect_readonly(k->priv->data);
+}
+
+/* Takes ownership of priv and pub. */
+static int
+vkey_add(struct vault *v, const uint8_t *id, size_t id_len, const struct mls_suite *s,
+         struct mls_secret **priv, struct mls_bytes *pub)
+{
+        struct vkey *k = vkey_find(v, id, id_len), *nk;
+
+        if (!k) {
+                nk = realloc(v->keys, (v->n_keys + 1) * sizeof(*nk));
+                if (!nk)
+                        return MLS_E_NOMEM;
+                v->keys = nk;
+                k = &v->keys[v->n_keys++];
+                memset(k, 0, sizeof(*k));
+        } else {
+                vkey_clear(k);
+        }
+        memcpy(k->id, id, id_len);
+        k->id_len = id_len;
+        k->suite = s;
+        k->priv = MLS_TAKE(*priv);
+        k->pub = *pub;
+        *pub = (struct mls_bytes){ 0 };
+        vkey_lock(k);
+        return 0;
+}
+
+static void
+vkey_remove(struct vault *v, struct vkey *k)
+{
+        size_t i = (size_t)(k - v->keys);
+
+        vkey_clear(k);
+        v->keys[i] = v->keys[v->n_keys - 1];
+        v->n_keys--;
+}
+
+/* Seals {suite, priv, metadata} as identity (id, version). */
+static int
+seal_identity(struct vault *v, struct vkey *k, uint64_t version, const uint8_t *md, size_t md_len,
+              struct mls_bytes *ret_blob)
+{
+        _mls_writer_ struct mls_writer w;
+        _mls_secret_ struct mls_secret *pt = NULL;
+        int r;
+
+        mls_writer_init_secure(&w);
+        MLS_TRY(mls_writer_u16(&w, k->suite->id));
+        vkey_unlock(k);
+        r = mls_writer_opaque(&w, k->priv->data, k->priv->len);
+        vkey_lock(k);
+        MLS_TRY(r);
+        MLS_TRY(mls_writer_opaque(&w, md, md_len));
+        MLS_TRY(mls_writer_finish_secret(&w, &pt));
+        return mkd_seal(v->key, mls_rng_system(), MKD_OBJ_IDENTITY, k->id, k->id_len, version, pt,
+                        ret_blob);
+}
+
+static bool
+type_sealable(uint64_t t)
+{
+        return t == MKD_OBJ_KEYPACKAGE || t == MKD_OBJ_GROUP;
+}
+
+/* ---- handlers: decode args a[], encode the result into res ---- */
+
+static int
+h_identity_create(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        const struct mls_suite *s = mls_suite_get((uint16_t)a[MKD_VC_SUITE].u);
+        _mls_secret_ struct mls_secret *priv = NULL;
+        struct mls_bytes pub = { 0 }, blob = { 0 };
+        struct mkd_val out[2];
+        struct vkey *k;
+        int r;
+
+        if (!s)
+                return MLS_E_UNSUPPORTED;
+        if (!mkd_obj_id_valid(a[MKD_VC_ID].len) || vkey_find(v, a[MKD_VC_ID].p, a[MKD_VC_ID].len))
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(mls_crypto_sig_keygen(s, mls_rng_system(), &priv, &pub));
+        r = vkey_add(v, a[MKD_VC_ID].p, a[MKD_VC_ID].len, s, &priv, &pub);
+        mls_bytes_clear(&pub);
+        MLS_TRY(r);
+        k = vkey_find(v, a[MKD_VC_ID].p, a[MKD_VC_ID].len);
+        r = seal_identity(v, k, 1, a[MKD_VC_METADATA].p, a[MKD_VC_METADATA].len, &blob);
+        if (r < 0) {
+                vkey_remove(v, k);
+                return r;
+        }
+        out[MKD_VCR_PUB] = mkd_val_bytes(k->pub.data, k->pub.len);
+        out[MKD_VCR_BLOB] = mkd_val_bytes(blob.data, blob.len);
+        r = mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_IDENTITY_CREATE)->result, out);
+        mls_bytes_clear(&blob);
+        return r;
+}
+
+static int
+h_identity_load(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        _mls_secret_ struct mls_secret *pt = NULL, *priv = NULL;
+        struct mls_bytes pub = { 0 }, check = { 0 };
+        const struct mls_suite *s;
+        struct mls_reader r, sub;
+        const uint8_t *md;
+        size_t md_len;
+        uint16_t suite;
+        struct mkd_val out[3];
+        int e;
+
+        if (!mkd_obj_id_valid(a[MKD_VL_ID].len))
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(mkd_unseal(v->key, a[MKD_VL_BLOB].p, a[MKD_VL_BLOB].len, MKD_OBJ_IDENTITY,
+                           a[MKD_VL_ID].p, a[MKD_VL_ID].len, a[MKD_VL_VERSION].u, &pt));
+        mls_reader_init(&r, pt->data, pt->len);
+        MLS_TRY(mls_reader_u16(&r, &suite));
+        MLS_TRY(mls_reader_opaque_secret(&r, &priv));
+        MLS_TRY(mls_reader_vec(&r, &sub));
+        md = sub.p;
+        md_len = sub.left;
+        MLS_TRY(mls_reader_done(&r));
+        s = mls_suite_get(suite);
+        if (!s)
+                return MLS_E_BAD_STATE;
+        e = mls_crypto_sig_pub_from_priv(s, priv, &check);
+        if (e < 0)
+                return MLS_E_BAD_STATE;
+        e = mls_bytes_copy(&pub, check.data, check.len);
+        mls_bytes_clear(&check);
+        MLS_TRY(e);
+        out[MKD_VLR_SUITE] = mkd_val_u(suite);
+        out[MKD_VLR_PUB] = mkd_val_bytes(pub.data, pub.len);
+        out[MKD_VLR_METADATA] = mkd_val_bytes(md, md_len);
+        e = mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_IDENTITY_LOAD)->result, out);
+        if (e == 0)
+                e = vkey_add(v, a[MKD_VL_ID].p, a[MKD_VL_ID].len, s, &priv, &pub);
+        mls_bytes_clear(&pub);
+        return e;
+}
+
+static int
+h_identity_seal(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        struct vkey *k = vkey_find(v, a[MKD_VS_ID].p, a[MKD_VS_ID].len);
+        struct mls_bytes blob = { 0 };
+        struct mkd_val out[1];
+        int r;
+
+        if (!k)
+                return MLS_E_NOT_FOUND;
+        if (a[MKD_VS_VERSION].u < 2 || a[MKD_VS_VERSION].u == MKD_SEAL_ANY_VERSION)
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(seal_identity(v, k, a[MKD_VS_VERSION].u, a[MKD_VS_METADATA].p,
+                              a[MKD_VS_METADATA].len, &blob));
+        out[0] = mkd_val_bytes(blob.data, blob.len);
+        r = mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_IDENTITY_SEAL)->result, out);
+        mls_bytes_clear(&blob);
+        return r;
+}
+
+static int
+h_identity_forget(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        struct vkey *k = vkey_find(v, a[0].p, a[0].len);
+
+        (void)res;
+        if (!k)
+                return MLS_E_NOT_FOUND;
+        vkey_remove(v, k);
+        return 0;
+}
+
+static int
+h_sign(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        struct vkey *k = vkey_find(v, a[MKD_VG_ID].p, a[MKD_VG_ID].len);
+        char label[65];
+        struct mls_bytes sig = { 0 };
+        struct mkd_val out[1];
+        int r;
+
+        if (!k)
+                return MLS_E_NOT_FOUND;
+        if (a[MKD_VG_LABEL].len >= sizeof(label) ||
+            memchr(a[MKD_VG_LABEL].p, 0, a[MKD_VG_LABEL].len))
+                return MLS_E_INVALID_ARGUMENT;
+        memcpy(label, a[MKD_VG_LABEL].p, a[MKD_VG_LABEL].len);
+        label[a[MKD_VG_LABEL].len] = '\0';
+        /* Only SignContent of the RFC's four labels, built here. */
+        if (!mls_signer_label_allowed(label)) {
+                mkd_log_warning("refused to sign with label \"%s\"", label);
+                return MLS_E_ACCESS_DENIED;
+        }
+        vkey_unlock(k);
+        r = mls_sign_with_label(k->suite, k->priv, label, a[MKD_VG_CONTENT].p,
+                                a[MKD_VG_CONTENT].len, &sig);
+        vkey_lock(k);
+        MLS_TRY(r);
+        out[0] = mkd_val_bytes(sig.data, sig.len);
+        r = mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_SIGN)->result, out);
+        mls_bytes_clear(&sig);
+        return r;
+}
+
+static int
+h_seal(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        _mls_secret_ struct mls_secret *pt = NULL;
+        struct mls_bytes blob = { 0 };
+        struct mkd_val out[1];
+        int r;
+
+        if (!type_sealable(a[MKD_VX_TYPE].u) || !mkd_obj_id_valid(a[MKD_VX_ID].len) ||
+            a[MKD_VX_VERSION].u == MKD_SEAL_ANY_VERSION)
+                return MLS_E_ACCESS_DENIED;
+        MLS_TRY(mls_secret_from(a[MKD_VX_DATA].p, a[MKD_VX_DATA].len, &pt));
+        MLS_TRY(mkd_seal(v->key, mls_rng_system(), (uint8_t)a[MKD_VX_TYPE].u, a[MKD_VX_ID].p,
+                         a[MKD_VX_ID].len, a[MKD_VX_VERSION].u, pt, &blob));
+        out[0] = mkd_val_bytes(blob.data, blob.len);
+        r = mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_SEAL)->result, out);
+        mls_bytes_clear(&blob);
+        return r;
+}
+
+static int
+h_unseal(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        _mls_secret_ struct mls_secret *pt = NULL;
+        struct mkd_val out[1];
+
+        if (!type_sealable(a[MKD_VX_TYPE].u) || !mkd_obj_id_valid(a[MKD_VX_ID].len))
+                return MLS_E_ACCESS_DENIED;
+        MLS_TRY(mkd_unseal(v->key, a[MKD_VX_DATA].p, a[MKD_VX_DATA].len,
+                           (uint8_t)a[MKD_VX_TYPE].u, a[MKD_VX_ID].p, a[MKD_VX_ID].len,
+                           a[MKD_VX_VERSION].u, &pt));
+        out[0] = mkd_val_bytes(pt->data, pt->len);
+        return mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_UNSEAL)->result, out);
+}
+
+static int
+h_load_done(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        (void)v;
+        (void)a;
+        (void)res;
+        return 0;
+}
+
+typedef int (*vault_handler)(struct vault *v, const struct mkd_val *a, struct mls_writer *res);
+
+static const struct {
+        uint16_t op;
+        vault_handler fn;
+} vault_handlers[] = {
+        { MKD_V_IDENTITY_CREATE, h_identity_create },
+        { MKD_V_IDENTITY_LOAD, h_identity_load },
+        { MKD_V_IDENTITY_SEAL, h_identity_seal },
+        { MKD_V_IDENTITY_FORGET, h_identity_forget },
+        { MKD_V_SIGN, h_sign },
+        { MKD_V_SEAL, h_seal },
+        { MKD_V_UNSEAL, h_unseal },
+        { MKD_V_LOAD_DONE, h_load_done },
+};
+
+/* One request. A negative return means the peer broke the protocol. */
+static int
+serve_one(struct vault *v, const struct mkd_ipc_frame *f)
+{
+        struct mkd_ipc_request req;
+        struct mkd_val a[MKD_PROTO_MAX_FIELDS];
+        const struct mkd_op *op;
+        _mls_writer_ struct mls_writer res, out;
+        vault_handler fn = NULL;
+        struct mkd_ipc_reply rep = { 0 };
+        int r, status;
+
+        mls_writer_init_secure(&res);
+        mls_writer_init_secure(&out);
+        r = mkd_ipc_request_parse(f->data, f->len, &req);
+        if (r < 0) {
+                mkd_log_code(MKD_LOG_ERR, r, "malformed request from the engine");
+                return r;
+        }
+        op = mkd_op_gate_check(&v->gate, mkd_proto_vault_op(req.op), MKD_V_LOAD_DONE);
+        if (!op) {
+                mkd_log_err("op %u not allowed now: the engine is presumed compromised", req.op);
+                return MLS_E_INVALID_MESSAGE;
+        }
+        r = mkd_proto_decode(op->args, req.args, req.args_len, a);
+        if (r < 0) {
+                mkd_log_code(MKD_LOG_ERR, r, "malformed arguments of %s", op->name);
+                return r;
+        }
+        for (size_t i = 0; i < MLS_ARRAY_SIZE(vault_handlers); i++)
+                if (vault_handlers[i].op == op->op)
+                        fn = vault_handlers[i].fn;
+        if (!fn)
+                return MLS_E_INTERNAL;
+        status = fn(v, a, &res);
+        if (status < 0) {
+                mls_writer_clear(&res);
+                mls_writer_init_secure(&res);
+                if (op->op != MKD_V_IDENTITY_LOAD && op->op != MKD_V_UNSEAL)
+                        mkd_log_code(MKD_LOG_WARNING, status, "%s failed", op->name);
+        }
+        rep.id = req.id;
+        rep.status = mkd_ipc_status_from_err(status);
+        rep.result = res.buf;
+        rep.result_len = status < 0 ? 0 : res.len;
+        MLS_TRY(mkd_ipc_reply_write(&out, &rep));
+        return mkd_ipc_send_blocking(v->fd, out.buf, out.len);
+}
+
+int
+mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode)
+{
+        struct vault v = { .fd = engine_fd };
+        _mkd_ipc_rbuf_ struct mkd_ipc_rbuf rb;
+        const int keep[] = { 2, engine_fd };
+        bool created = false;
+        int r;
+
+        mkd_log_set_proc(MKD_LOG_VAULT);
+        /* Not dumpable, no core, no new privileges before anything else. */
+        r = mkd_sandbox_harden_child();
+        if (r < 0)
+                return r;
+        r = mls_crypto_preload();
+        if (r < 0) {
+                mkd_log_code(MKD_LOG_ERR, r, "crypto self-test");
+                return r;
+        }
+        /* The storage key, through the state directory opened by the
+         * broker, before the sandbox closes every file. */
+        r = mkd_seal_key_load_or_create(state_dirfd, mls_rng_system(), &v.key, &created);
+        (void)close(state_dirfd);
+        if (r < 0) {
+                mkd_log_code(MKD_LOG_ERR, r, "storage key");
+                return r;
+        }
+        if (created)
+                mkd_log_info("created a new storage key");
+        r = mkd_sandbox_enter_child(MKD_SANDBOX_VAULT, mode, keep, MLS_ARRAY_SIZE(keep));
+        if (r < 0) {
+                mkd_log_code(MKD_LOG_ERR, r, "cannot enter the sandbox");
+                return r;
+        }
+        mkd_ipc_rbuf_init(&rb, 0, true);
+        for (;;) {
+                _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+
+                r = mkd_ipc_recv_blocking(&rb, engine_fd, &f);
+                if (r == MKD_IPC_EOF) {
+                        r = 0;
+                        break;
+                }
+                if (r < 0) {
+                        mkd_log_code(MKD_LOG_ERR, r, "reading from the engine");
+                        break;
+                }
+                r = serve_one(&v, &f);
+                if (r < 0)
+                        break;
+        }
+        for (size_t i = 0; i < v.n_keys; i++)
+                vkey_clear(&v.keys[i]);
+        free(v.keys);
+        mkd_seal_key_free(v.key);
+        return r;
+}
