@@ -39,6 +39,8 @@
 #include "daemon/log.h"
 #include "daemon/sandbox.h"
 #include "mls/codec.h"
+#include "mls/crypto.h"
+#include "mls/labeled.h"
 #include "mls/secret.h"
 
 #define CHECK(n, cond)                          \
@@ -221,6 +223,49 @@ test_sandbox_engine_runs_engine_code(void **state)
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_exited_ok(status);
         close(sv[0]);
+}
+
+/* ---- every suite's crypto under the children's filters ---- */
+
+/* The vault signs and the engine derives keys for every suite under their
+ * filters, after mls_crypto_preload() ran before the filter as the daemon
+ * does. OpenSSL's random generator calls getpid() before each draw (fork
+ * safety), so ECDSA (suites 2, 5, 7) needs it: a child killed here by
+ * SIGSYS is the regression this test catches. */
+static void
+suite_work(int fd, void *arg)
+{
+        enum mkd_sandbox_profile p = (enum mkd_sandbox_profile)(uintptr_t)arg;
+
+        CHECK(20, mls_crypto_preload() == 0);
+        enter(p, MKD_SECCOMP_ENFORCE, fd);
+        for (uint16_t id = 1; id <= 7; id++) {
+                const struct mls_suite *s = mls_suite_get(id);
+                struct mls_secret *priv = NULL, *kpriv = NULL;
+                struct mls_bytes pub = { 0 }, sig = { 0 }, kpub = { 0 };
+
+                CHECK(21, s != NULL);
+                CHECK(22, mls_crypto_sig_keygen(s, mls_rng_system(), &priv, &pub) == 0);
+                CHECK(23, mls_sign_with_label(s, priv, "LeafNodeTBS", (const uint8_t *)"x", 1,
+                                              &sig) == 0);
+                CHECK(24, mls_verify_with_label(s, pub.data, pub.len, "LeafNodeTBS",
+                                                (const uint8_t *)"x", 1, sig.data,
+                                                sig.len) == 0);
+                CHECK(25, mls_crypto_kem_generate(s, mls_rng_system(), &kpriv, &kpub) == 0);
+                mls_secret_free(priv);
+                mls_secret_free(kpriv);
+                mls_bytes_clear(&pub);
+                mls_bytes_clear(&sig);
+                mls_bytes_clear(&kpub);
+        }
+}
+
+static void
+test_sandbox_children_sign_every_suite(void **state)
+{
+        (void)state;
+        assert_exited_ok(run_child(suite_work, -1, (void *)(uintptr_t)MKD_SANDBOX_VAULT));
+        assert_exited_ok(run_child(suite_work, -1, (void *)(uintptr_t)MKD_SANDBOX_ENGINE));
 }
 
 /* ---- forbidden calls ---- */
@@ -711,6 +756,7 @@ main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sandbox_engine_runs_engine_code),
+                cmocka_unit_test(test_sandbox_children_sign_every_suite),
                 cmocka_unit_test(test_sandbox_engine_forbidden_calls_killed),
                 cmocka_unit_test(test_sandbox_forbidden_calls_fine_without_filter),
                 cmocka_unit_test(test_sandbox_proc_status_shows_filter),
