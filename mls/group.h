@@ -438,7 +438,7 @@ MLS_MUST_CHECK int mls_group_process(struct mls_group *g, const struct mls_env *
 /* Application data as PrivateMessage (RFC 9420 section 15). Refused after a
  * ReInit commit or removal (MLS_E_INVALID_ARGUMENT / MLS_E_REMOVED) and
  * while proposals of this epoch wait for a commit (R-12.4-2,
- * MLS_E_PENDING_COMMIT). aad may be NULL. */
+ * MLS_E_PROPOSALS_PENDING). aad may be NULL. */
 MLS_MUST_CHECK int mls_group_encrypt(struct mls_group *g, const struct mls_env *env,
                                      const uint8_t *pt, size_t pt_len,
                                      const struct mls_bytes *aad, struct mls_bytes *ret_msg);

@@ -266,7 +266,7 @@ mls_group_join(const uint8_t *welcome, size_t welcome_len, const uint8_t *ratche
         if (env && env->find_group &&
             env->find_group(env->ctx, gi.group_context.group_id.data,
                             gi.group_context.group_id.len))
-                return MLS_E_WRONG_GROUP; /* lead: new error? "GroupExists" */
+                return MLS_E_GROUP_EXISTS;
         /* R-12.4.3-4, R-13.4-8, R-13.4-9: we support every GroupContext
          * extension. (review: only reachable with a committer that skipped
          * its own check R-13.4-7, which test_group_rejects_missing_

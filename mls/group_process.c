@@ -437,7 +437,7 @@ mls_group_encrypt(struct mls_group *g, const struct mls_env *env, const uint8_t 
         /* R-12.4-2: proposals seen in this epoch are committed before any
          * application data is sent. */
         if (g->n_props > 0)
-                return MLS_E_PENDING_COMMIT; /* lead: new error? "ProposalsPending" */
+                return MLS_E_PROPOSALS_PENDING;
         MLS_TRY(grp_framed_init(g, MLS_CONTENT_APPLICATION, aad, &ac));
         MLS_TRY(mls_bytes_copy(&ac.content.application_data, pt, pt_len));
         MLS_TRY(grp_frame_group(g, &fg));

@@ -283,7 +283,7 @@ test_group_create_initial_state(void **state)
 
                 assert_int_equal(mls_group_join(welcome.data, welcome.len, NULL, 0, kps, 1, NULL,
                                                 &b.env, &g2, NULL),
-                                 MLS_E_WRONG_GROUP);
+                                 MLS_E_GROUP_EXISTS);
         }
         /* R-13.4-10: GroupContext extensions the creator supports */
         {

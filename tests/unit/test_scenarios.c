@@ -136,7 +136,7 @@ lifecycle(uint16_t suite, bool private_handshake)
          * commit. */
         assert_int_equal(mls_group_encrypt(w.m[3].g, &w.m[3].env, (const uint8_t *)"x", 1, NULL,
                                            &msg),
-                         MLS_E_PENDING_COMMIT);
+                         MLS_E_PROPOSALS_PENDING);
         commit_and_deliver(&w, 1, NULL);
         assert_int_equal(mls_group_proposal_count(w.m[3].g), 0);
         tm_app(&w.m[3], w.all, w.n, "dave after update");

@@ -14,7 +14,9 @@
  *                    the bulk add (sparse tree: no parent node set)
  *   update_full_create / update_full_process   the same with every parent
  *                    node set
- *   add_one_create / add_one_process, remove_one_create / remove_one_process
+ *   add_one_create / add_one_process     an Add to the full tree (it doubles)
+ *   remove_one_create / remove_one_process
+ *   add_blank_create / add_blank_process an Add into a blank leaf
  *   app_protect / app_unprotect      1 KiB of application data
  *   memory           heap bytes of one member's group state, per member
  *
@@ -534,6 +536,9 @@ run_size(const struct mls_suite *s, size_t n, size_t reps_max, const struct cost
                 remove_next = 2;
                 MLS_TRY(time_commit(&r, "remove_one_create", "remove_one_process",
                                     make_remove_one));
+                /* an Add into the blank leaf 2 (add_one above doubles the
+                 * full tree, which rehashes the new blank half once) */
+                MLS_TRY(time_commit(&r, "add_blank_create", "add_blank_process", make_add_one));
         }
         /* application messages */
         {
