@@ -61,7 +61,8 @@ grp_psk_lookup(const struct mls_group *g, const struct mls_env *env, const struc
         }
         if (id->psktype != MLS_PSK_RESUMPTION)
                 return MLS_E_BAD_ENUM;
-        /* Our own group: the kept resumption_psk of that epoch. */
+        /* R-8.4-4: a resumption PSK is the resumption_psk of the named
+         * group and epoch. Our own group: the kept value of that epoch. */
         if (g && mls_bytes_eq(&id->psk_group_id, &g->gc.group_id))
                 return mls_group_resumption_psk(g, id->psk_epoch, ret);
         if (env && env->find_group) {

@@ -420,8 +420,9 @@ grp_commit_create(struct mls_group *g, const struct mls_env *env,
                                 nm[i].path_secret = ps.v[i];
                         }
                 }
-                /* R-12.4.1-11, R-12.4.1-12: one Welcome for every new member,
-                 * PSKs in proposal order. */
+                /* R-12.4.1-11, R-12.4.1-12, R-8.4-1: one Welcome for every
+                 * new member; GroupSecrets.psks names the commit's PSK
+                 * proposals in proposal order. */
                 {
                         _mls_free_ struct mls_psk_id *ids = NULL;
 

@@ -726,6 +726,45 @@ test_group_rejects_unsupported_suite_and_version(void **state)
         trio_clear(&t);
 }
 
+/* R-5.1.2-1: a KeyPackage whose signature key belongs to another
+ * signature scheme (a P-256 key in a suite-1 group) is refused, when it is
+ * fetched for an Add and when it arrives in a received Add. */
+static void
+test_group_rejects_signature_key_of_other_scheme(void **state)
+{
+        /* R-5.1.2-1, R-10-4 */
+        struct trio t;
+        struct tm_member d;
+        struct mls_proposal p = { 0 };
+        struct mls_key_package_params kpp = { 0 };
+        struct mls_bytes bare = { 0 }, p256_pub = { 0 };
+        struct mls_secret *p256_priv = NULL;
+
+        (void)state;
+        trio_init(&t, 1, NULL);
+        tm_init(&d, t.a.s, "dave");
+        kpp.leaf = tm_leaf(&d);
+        kp_proposal(&d, &kpp, &p);
+        assert_int_equal(mls_crypto_sig_keygen(mls_suite_get(2), mls_rng_system(), &p256_priv,
+                                               &p256_pub), 0);
+        mls_bytes_clear(&p.add.key_package.leaf_node.signature_key);
+        p.add.key_package.leaf_node.signature_key = p256_pub;
+        p256_pub = (struct mls_bytes){ 0 };
+        expect_forged(&t, &p, 1, NULL, false, MLS_E_BAD_KEY);
+        assert_int_equal(mls_key_package_to_bytes(&p.add.key_package, &bare), 0);
+        {
+                struct mls_proposal q = { 0 };
+
+                assert_int_equal(mls_group_make_add(t.a.g, &t.a.env, bare.data, bare.len, &q),
+                                 MLS_E_BAD_KEY);
+        }
+        mls_secret_free(p256_priv);
+        mls_bytes_clear(&bare);
+        mls_proposal_clear(&p);
+        tm_clear(&d);
+        trio_clear(&t);
+}
+
 /* R-11.1-1, R-7.3-6: required_capabilities not supported by the new
  * member; R-13.4-7: a GroupContext extension it does not list. */
 static void
@@ -1398,6 +1437,7 @@ main(void)
                 cmocka_unit_test(test_group_rejects_duplicate_targets),
                 cmocka_unit_test(test_group_rejects_duplicate_keys),
                 cmocka_unit_test(test_group_rejects_unsupported_suite_and_version),
+                cmocka_unit_test(test_group_rejects_signature_key_of_other_scheme),
                 cmocka_unit_test(test_group_rejects_missing_required_capability),
                 cmocka_unit_test(test_group_rejects_expired_lifetime),
                 cmocka_unit_test(test_group_join_rejects_tree_hash_mismatch),

@@ -73,15 +73,28 @@ add_members(struct world *w, size_t committer, const size_t *who, size_t n, bool
 static void
 commit_and_deliver(struct world *w, size_t committer, const struct mls_commit_params *p)
 {
-        struct mls_bytes commit = { 0 }, welcome = { 0 };
+        struct mls_bytes commit = { 0 }, welcome = { 0 }, gid_before = { 0 };
         struct tm_member *c = &w->m[committer];
-        int e = mls_group_commit(c->g, &c->env, p, &commit, &welcome);
+        uint64_t epoch_before = mls_group_epoch(c->g);
+        const uint8_t *gid;
+        size_t gl;
+        int e;
 
+        gid = mls_group_id(c->g, &gl);
+        assert_int_equal(mls_bytes_copy(&gid_before, gid, gl), 0);
+        e = mls_group_commit(c->g, &c->env, p, &commit, &welcome);
         if (e)
                 fprintf(stderr, "commit: %s\n", mls_err_name(e));
         assert_int_equal(e, 0);
         tm_deliver(c, &commit, w->all, w->n);
         tm_check_same(w->all, w->n);
+        /* R-8.1-2: across epochs the group_id never changes and the epoch
+         * rises by exactly one per commit. */
+        gid = mls_group_id(c->g, &gl);
+        assert_int_equal(gl, gid_before.len);
+        assert_memory_equal(gid, gid_before.data, gl);
+        assert_int_equal(mls_group_epoch(c->g), epoch_before + 1);
+        mls_bytes_clear(&gid_before);
         mls_bytes_clear(&commit);
         mls_bytes_clear(&welcome);
 }
@@ -505,7 +518,10 @@ test_scenario_external_sender_add_remove(void **state)
 static void
 test_scenario_psks(void **state)
 {
-        /* R-12.1.4-5, R-12.3-5, R-12.4.2-5, R-12.4.1-11, R-8.6 (resumption PSK of a past epoch) */
+        /* R-12.1.4-5, R-12.3-5, R-12.4.2-5, R-12.4.1-11, R-8.6 (resumption PSK of a past epoch),
+         * R-8.4-4 (the resumption PSK of epoch 1 is found among the kept
+         * values), R-8.4-1 (carol's Welcome names the commit's PSK in the
+         * same order: she reaches the same epoch, tm_check_same) */
         static const struct tm_psk psks[] = {
                 { "shared-1", { 1, 2, 3, 4, 5 } },
                 { "shared-2", { 9, 9, 9 } },

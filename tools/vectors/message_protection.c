@@ -59,7 +59,9 @@ mp_case_clear(struct mp_case *m)
         mls_bytes_clear(&m->commit_confirmation_tag);
 }
 
-/* The only member whose key the file gives is the sender, leaf 1. */
+/* The only member whose key the file gives is the sender, leaf 1.
+ * R-6.1-2: a member sender's signature is checked with the key of the leaf
+ * at its leaf_index; any other leaf has no key here and is refused. */
 static int
 mp_lookup(void *ctx, const struct mls_sender *sender, const uint8_t **ret_pub, size_t *ret_len)
 {
