@@ -243,7 +243,17 @@ grp_refresh_gc_bytes(struct mls_group *g)
 int
 grp_frame_group(const struct mls_group *g, struct mls_frame_group *ret)
 {
-        return mls_frame_group_init(g->suite, &g->gc, ret);
+        struct mls_bytes enc = { 0 };
+
+        /* g->gc_bytes is the encoded g->gc (kept in step by create, join,
+         * load and every epoch change): a copy instead of encoding the
+         * GroupContext again for every message. */
+        if (g->gc_bytes.len == 0 || g->gc.cipher_suite != g->suite->id)
+                return mls_frame_group_init(g->suite, &g->gc, ret);
+        MLS_TRY(mls_bytes_dup(&enc, &g->gc_bytes));
+        *ret = (struct mls_frame_group){ .suite = g->suite, .context = &g->gc,
+                                         .context_bytes = enc };
+        return 0;
 }
 
 /* ---- sender lookup (R-6.1-2, R-6.1-3, R-6.1-10, R-12.1.8-1) ---- */

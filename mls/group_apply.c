@@ -593,8 +593,15 @@ grp_advance(struct mls_group *g, struct grp_next *next, struct grp_applied *a)
         mls_ks_delete(g->ks, MLS_KS_WELCOME_SECRET);
         /* R-9.2-2: the encryption secret lives in the secret tree now. */
         mls_ks_delete(g->ks, MLS_KS_ENCRYPTION_SECRET);
-        mls_treekem_priv_free(g->priv);
-        g->priv = MLS_TAKE(next->priv);
+        if (next->priv) {
+                mls_treekem_priv_free(g->priv);
+                g->priv = MLS_TAKE(next->priv);
+        } else if (g->priv) {
+                /* No new private keys (a commit without path): the old
+                 * ones stay, but R-7.5-12: keys of blanked or replaced
+                 * nodes go. Cannot fail. */
+                mls_treekem_priv_prune(g->priv, g->tree);
+        }
         mls_group_context_clear(&g->gc);
         g->gc = next->gc;
         memset(&next->gc, 0, sizeof(next->gc));

@@ -518,12 +518,13 @@ grp_merge_pending(struct mls_group *g, const struct mls_env *env, struct mls_pro
         MLS_TRY(mls_tree_hash(g->tree, th));
         if (pd->gc.tree_hash.len != nh || memcmp(pd->gc.tree_hash.data, th, nh) != 0)
                 return MLS_E_INTERNAL;
-        if (pd->priv)
+        /* Without a path, next.priv stays NULL: grp_advance keeps g->priv
+         * and prunes it. */
+        if (pd->priv) {
                 MLS_TRY(mls_treekem_priv_dup(pd->priv, &next.priv));
-        else
-                MLS_TRY(mls_treekem_priv_dup(g->priv, &next.priv));
-        /* R-7.5-12: keys of nodes that changed are dropped. */
-        mls_treekem_priv_prune(next.priv, g->tree);
+                /* R-7.5-12: keys of nodes that changed are dropped. */
+                mls_treekem_priv_prune(next.priv, g->tree);
+        }
         MLS_TRY(grp_new_secret_tree(g, pd->ks, mls_tree_width(g->tree), &next.st));
         MLS_TRY(grp_group_context_dup(&pd->gc, &next.gc));
         MLS_TRY(mls_bytes_dup(&next.conf_tag, &pd->ac.auth.confirmation_tag));

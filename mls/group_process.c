@@ -198,8 +198,10 @@ handle_commit(struct mls_group *g, const struct mls_env *env,
         }
         /* Our private keys going in: an Update of our leaf that someone
          * else commits brings the key we proposed. Path decryption makes a
-         * new state; without a path (or with our Update) we need a copy. */
-        if (a.own_update || !c->has_path)
+         * new state; with our Update we need a copy. Without a path and
+         * without our Update, next.priv stays NULL: grp_advance keeps
+         * g->priv and prunes it (no copy of the guarded keys). */
+        if (a.own_update)
                 MLS_TRY(mls_treekem_priv_dup(g->priv, &pin));
         if (a.own_update) {
                 if (!a.own_update_priv)
@@ -235,7 +237,8 @@ handle_commit(struct mls_group *g, const struct mls_env *env,
                 next.priv = MLS_TAKE(pin);
         }
         /* R-7.5-12: keys of blanked or replaced nodes are dropped. */
-        mls_treekem_priv_prune(next.priv, g->tree);
+        if (next.priv)
+                mls_treekem_priv_prune(next.priv, g->tree);
         /* R-12.4.2-15: transcript hashes and the new GroupContext. */
         MLS_TRY(grp_transcript(g, g->interim, nh, ac, confirmed));
         MLS_TRY(grp_next_gc(g, ext, th, confirmed, nh, &next.gc));

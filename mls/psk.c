@@ -196,38 +196,39 @@ psk_label_encode(const struct mls_psk_id *id, uint16_t index, uint16_t count,
  *                                   PSKLabel, KDF.Nh)
  *   psk_secret_[0] = 0
  *   psk_secret_[i] = KDF.Extract(psk_input_[i-1], psk_secret_[i-1])
- * Each intermediate value is freed (wiped) as soon as the next one exists.
+ * The intermediate values live in wiped stack buffers (no guarded
+ * allocation per PSK); only the result is a struct mls_secret.
  */
 int
 mls_psk_secret(const struct mls_suite *s, const struct mls_psk_input *psks, size_t n,
                struct mls_secret **ret_psk_secret)
 {
-        _mls_secret_ struct mls_secret *acc = NULL;
+        _mls_hash_buf_ uint8_t acc[MLS_MAX_HASH_LEN] = { 0 };
+        _mls_hash_buf_ uint8_t extracted[MLS_MAX_HASH_LEN], input[MLS_MAX_HASH_LEN];
+        _mls_hash_buf_ uint8_t next[MLS_MAX_HASH_LEN];
         uint8_t zero[MLS_MAX_HASH_LEN] = { 0 };
+        size_t nh;
 
         if (!s || (n > 0 && !psks))
                 return MLS_E_INVALID_ARGUMENT;
         if (n > MLS_PSK_MAX_COUNT)
                 return MLS_E_TOO_LARGE;
+        nh = s->hash_len;
         /* psk_secret_[0] = 0; with no PSKs this is the result. */
-        MLS_TRY(mls_secret_new(s->hash_len, &acc));
         /* R-8.4-3: in the order given (Commit proposal / GroupSecrets order). */
         for (size_t i = 0; i < n; i++) {
-                _mls_secret_ struct mls_secret *extracted = NULL, *input = NULL, *next = NULL;
                 _mls_cleanup_(bytes_clearp) struct mls_bytes label = { 0 };
 
                 if (!psks[i].id || (psks[i].psk_len > 0 && !psks[i].psk))
                         return MLS_E_INVALID_ARGUMENT;
                 MLS_TRY(psk_label_encode(psks[i].id, (uint16_t)i, (uint16_t)n, &label));
-                MLS_TRY(mls_crypto_hkdf_extract(s, zero, s->hash_len, psks[i].psk,
-                                                psks[i].psk_len, &extracted));
-                MLS_TRY(mls_expand_with_label(s, extracted->data, extracted->len, "derived psk",
-                                              label.data, label.len, s->hash_len, &input));
-                MLS_TRY(mls_crypto_hkdf_extract(s, input->data, input->len, acc->data, acc->len,
-                                                &next));
-                mls_secret_free(acc);
-                acc = MLS_TAKE(next);
+                MLS_TRY(mls_crypto_hkdf_extract_into(s, zero, nh, psks[i].psk, psks[i].psk_len,
+                                                     extracted));
+                MLS_TRY(mls_expand_with_label_into(s, extracted, nh, "derived psk", label.data,
+                                                   label.len, input, nh));
+                /* psk_secret_[i] = KDF.Extract(psk_input_[i-1], psk_secret_[i-1]) */
+                MLS_TRY(mls_crypto_hkdf_extract_into(s, input, nh, acc, nh, next));
+                memcpy(acc, next, nh);
         }
-        *ret_psk_secret = MLS_TAKE(acc);
-        return 0;
+        return mls_secret_from(acc, nh, ret_psk_secret);
 }

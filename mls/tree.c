@@ -821,6 +821,21 @@ mls_node_freep_(struct mls_node **n)
         }
 }
 
+/*
+ * A tree built in one go (decoded, copied) has its key tables filled to
+ * whatever load the last doubling left, possibly right at the threshold:
+ * the first Add after loading a state would then rehash all N keys. Room
+ * for n/8 more keys avoids that; it grows a table only when it is within
+ * 1/8 of the threshold.
+ */
+static int
+kt_headroom(struct mls_tree *t)
+{
+        for (int i = 0; i < 2; i++)
+                MLS_TRY(kt_reserve(&t->kt[i], t->kt[i].n / 8 + 1));
+        return 0;
+}
+
 /* Builds a tree from a decoded ratchet_tree, moving its nodes out. */
 static int
 tree_take_rt(const struct mls_suite *s, struct mls_ratchet_tree *rt, struct mls_tree **ret)
@@ -877,6 +892,7 @@ tree_take_rt(const struct mls_suite *s, struct mls_ratchet_tree *rt, struct mls_
                         MLS_TRY(tree_slot_set(t, (uint32_t)x, (void **)&p));
                 }
         }
+        MLS_TRY(kt_headroom(t));
         *ret = MLS_TAKE(t);
         return 0;
 }
@@ -976,6 +992,7 @@ mls_tree_dup(const struct mls_tree *src, struct mls_tree **ret)
         }
         memcpy(t->hvalid, src->hvalid, n);
         memcpy(t->hash, src->hash, (size_t)n * src->nh);
+        MLS_TRY(kt_headroom(t));
         *ret = MLS_TAKE(t);
         return 0;
 }

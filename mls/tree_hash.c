@@ -72,6 +72,85 @@ hash_writer(struct mls_tree *t, struct mls_writer *w, uint8_t *out)
         return 0;
 }
 
+/* The opaque<V> length prefix of a hash (RFC 9420 section 2.1.2, a
+ * variable-size integer: one byte below 64, else two). */
+static size_t
+hash_len_prefix(size_t nh, uint8_t *p)
+{
+        if (nh < 64) {
+                p[0] = (uint8_t)nh;
+                return 1;
+        }
+        p[0] = (uint8_t)(0x40 | (nh >> 8));
+        p[1] = (uint8_t)(nh & 0xff);
+        return 2;
+}
+
+/*
+ * The tree hashes of the all-blank subtree under parent x (tree_sub_nodes
+ * is 0), level by level with fixed-size inputs, without the writer or
+ * recursion: the new right half of a doubled tree is 2^k - 1 such nodes.
+ * The inputs are those of tree_hash_compute for blank nodes:
+ *   leaf:   node_type leaf, uint32 leaf_index, optional absent (6 bytes);
+ *   parent: node_type parent, optional absent, left_hash<V>, right_hash<V>.
+ * Nodes already cached are kept (R-7.8-1, R-7.8-2, R-7.8-3).
+ */
+static int
+blank_subtree_hash(struct mls_tree *t, uint32_t x)
+{
+        size_t nh = t->nh, pl;
+        uint32_t k = mls_tm_level(x), lo = x - ((UINT32_C(1) << k) - 1);
+        uint8_t in[2 + 2 * (2 + MLS_MAX_HASH_LEN)];
+
+        MLS_TRY(tree_j_reserve(t, ((size_t)2 << k) - 1, 0));
+        /* leaves */
+        in[0] = MLS_NODE_LEAF;
+        in[5] = 0;
+        for (uint32_t y = lo; y <= x + ((UINT32_C(1) << k) - 1); y += 2) {
+                uint32_t leaf = y >> 1;
+
+                if (t->hvalid[y])
+                        continue;
+                in[1] = (uint8_t)(leaf >> 24);
+                in[2] = (uint8_t)(leaf >> 16);
+                in[3] = (uint8_t)(leaf >> 8);
+                in[4] = (uint8_t)leaf;
+                MLS_TRY(mls_crypto_hash(t->suite, in, 6, t->hash + (size_t)y * nh));
+                t->n_hash++;
+                if (t->in_tx)
+                        tree_j_push(t, TREE_J_HCOMP, y, 0, NULL);
+                t->hvalid[y] = 1;
+        }
+        /* parents, level j: first lo + 2^j - 1, step 2^(j+1) */
+        in[0] = MLS_NODE_PARENT;
+        in[1] = 0;
+        pl = hash_len_prefix(nh, in + 2);
+        for (uint32_t j = 1; j <= k; j++) {
+                uint32_t half = UINT32_C(1) << (j - 1);
+
+                for (uint32_t y = lo + (UINT32_C(1) << j) - 1; y <= x + ((UINT32_C(1) << k) - 1);
+                     y += UINT32_C(2) << j) {
+                        uint8_t *q = in + 2;
+
+                        if (t->hvalid[y])
+                                continue;
+                        q += pl;
+                        memcpy(q, t->hash + (size_t)(y - half) * nh, nh);
+                        q += nh;
+                        q += hash_len_prefix(nh, q);
+                        memcpy(q, t->hash + (size_t)(y + half) * nh, nh);
+                        q += nh;
+                        MLS_TRY(mls_crypto_hash(t->suite, in, (size_t)(q - in),
+                                                t->hash + (size_t)y * nh));
+                        t->n_hash++;
+                        if (t->in_tx)
+                                tree_j_push(t, TREE_J_HCOMP, y, 0, NULL);
+                        t->hvalid[y] = 1;
+                }
+        }
+        return 0;
+}
+
 /* R-7.8-1, R-7.8-2: fills the cache for x; children first. Depth is at most
  * 31, so the recursion is bounded. */
 int
@@ -82,6 +161,8 @@ tree_hash_compute(struct mls_tree *t, uint32_t x)
 
         if (t->hvalid[x])
                 return 0;
+        if ((x & 1u) && tree_sub_nodes(t, x) == 0)
+                return blank_subtree_hash(t, x);
         if (x & 1u) {
                 MLS_TRY(tree_hash_compute(t, tree_left(x)));
                 MLS_TRY(tree_hash_compute(t, tree_right(x)));

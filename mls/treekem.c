@@ -139,14 +139,11 @@ priv_find(const struct mls_treekem_priv *p, uint32_t x, size_t *ret_i)
 
 /* Stores (or replaces) the key pair of node x. */
 static int
-priv_put(struct mls_treekem_priv *p, uint32_t x, const struct mls_secret *sk,
-         const struct mls_bytes *pk)
+priv_put(struct mls_treekem_priv *p, uint32_t x, const uint8_t *sk, const struct mls_bytes *pk)
 {
         struct mls_bytes b = { 0 };
         size_t i;
 
-        if (sk->len != p->nsk)
-                return MLS_E_INTERNAL;
         MLS_TRY(mls_bytes_dup(&b, pk));
         if (priv_find(p, x, &i) < 0) {
                 if (p->n == MLS_TM_MAX_DEPTH) {
@@ -159,7 +156,7 @@ priv_put(struct mls_treekem_priv *p, uint32_t x, const struct mls_secret *sk,
                 mls_bytes_clear(&p->pub[i]);
         }
         p->pub[i] = b;
-        memcpy(p->slab->data + (1 + i) * p->nsk, sk->data, p->nsk);
+        memcpy(p->slab->data + (1 + i) * p->nsk, sk, p->nsk);
         return 0;
 }
 
@@ -233,16 +230,36 @@ mls_treekem_priv_set_leaf_key(struct mls_treekem_priv *p, const struct mls_secre
         return 0;
 }
 
-/* R-7.4-4: node_secret = DeriveSecret(path_secret, "node");
- * (priv, pub) = DeriveKeyPair(node_secret). */
-static int
-node_keypair(const struct mls_suite *s, const uint8_t *ps, size_t len,
-             struct mls_secret **ret_sk, struct mls_bytes *ret_pk)
+/* A wiped stack buffer for one KEM private key (path chains: no guarded
+ * allocation per node; the key lives on only in the guarded slab). */
+static void
+kem_buf_wipe(uint8_t (*b)[MLS_MAX_KEM_PRIV_LEN])
 {
-        _mls_secret_ struct mls_secret *ns = NULL;
+        mls_wipe(*b, sizeof(*b));
+}
+#define _kem_buf_ _mls_cleanup_(kem_buf_wipe)
 
-        MLS_TRY(mls_derive_secret(s, ps, len, "node", &ns));
-        return mls_crypto_kem_derive_keypair(s, ns->data, ns->len, ret_sk, ret_pk);
+/* R-7.4-4: node_secret = DeriveSecret(path_secret, "node");
+ * (priv, pub) = DeriveKeyPair(node_secret). sk holds kem_priv_len bytes. */
+static int
+node_keypair(const struct mls_suite *s, const uint8_t *ps, size_t len, uint8_t *sk,
+             struct mls_bytes *ret_pk)
+{
+        _mls_hash_buf_ uint8_t ns[MLS_MAX_HASH_LEN];
+
+        MLS_TRY(mls_derive_secret_into(s, ps, len, "node", ns));
+        return mls_crypto_kem_derive_keypair_into(s, ns, s->hash_len, sk, ret_pk);
+}
+
+/* The next path secret: DeriveSecret(ps, "path") (R-7.4-3), in place. */
+static int
+path_next(const struct mls_suite *s, uint8_t *ps)
+{
+        _mls_hash_buf_ uint8_t next[MLS_MAX_HASH_LEN];
+
+        MLS_TRY(mls_derive_secret_into(s, ps, s->hash_len, "path", next));
+        memcpy(ps, next, s->hash_len);
+        return 0;
 }
 
 /* Derives the key pair of node x from ps, requires the tree's public key
@@ -251,13 +268,13 @@ static int
 priv_derive_check_put(struct mls_treekem_priv *p, const struct mls_tree *t, uint32_t x,
                       const uint8_t *ps, size_t len)
 {
-        _mls_secret_ struct mls_secret *sk = NULL;
+        _kem_buf_ uint8_t sk[MLS_MAX_KEM_PRIV_LEN];
         _mls_cleanup_(mls_bytes_clear) struct mls_bytes pk = { 0 };
         const struct mls_bytes *k = mls_tree_node_encryption_key(t, x);
 
         if (!k)
                 return MLS_E_BAD_KEY;
-        MLS_TRY(node_keypair(p->suite, ps, len, &sk, &pk));
+        MLS_TRY(node_keypair(p->suite, ps, len, sk, &pk));
         if (!mls_bytes_eq(&pk, k))
                 return MLS_E_BAD_KEY;
         return priv_put(p, x, sk, &pk);
@@ -301,7 +318,7 @@ mls_treekem_priv_join(const struct mls_tree *t, uint32_t leaf, const struct mls_
                       struct mls_treekem_priv **ret)
 {
         _mls_treekem_priv_ struct mls_treekem_priv *p = NULL;
-        _mls_secret_ struct mls_secret *ps = NULL;
+        _mls_hash_buf_ uint8_t ps[MLS_MAX_HASH_LEN];
         const struct mls_suite *s;
         uint32_t x;
 
@@ -317,17 +334,18 @@ mls_treekem_priv_join(const struct mls_tree *t, uint32_t leaf, const struct mls_
                         return MLS_E_INVALID_ARGUMENT;
                 /* R-12.4.3.1-19: the lowest common ancestor, then up. */
                 x = mls_tm_common_ancestor(2 * leaf, 2 * signer);
-                MLS_TRY(mls_secret_dup(path_secret, &ps));
-                for (;;) {
-                        _mls_secret_ struct mls_secret *next = NULL;
-
-                        /* R-12.4.3.1-20 */
-                        MLS_TRY(priv_derive_check_put(p, t, x, ps->data, ps->len));
-                        if (!next_nonblank_ancestor(t, &x))
-                                break;
-                        MLS_TRY(mls_derive_secret(s, ps->data, ps->len, "path", &next));
-                        mls_secret_free(ps);
-                        ps = MLS_TAKE(next);
+                /* R-12.4.3.1-20: the first from path_secret as given, the
+                 * next ones DeriveSecret(., "path") (hash_len bytes). */
+                MLS_TRY(priv_derive_check_put(p, t, x, path_secret->data, path_secret->len));
+                if (next_nonblank_ancestor(t, &x)) {
+                        MLS_TRY(mls_derive_secret_into(s, path_secret->data, path_secret->len,
+                                                       "path", ps));
+                        for (;;) {
+                                MLS_TRY(priv_derive_check_put(p, t, x, ps, s->hash_len));
+                                if (!next_nonblank_ancestor(t, &x))
+                                        break;
+                                MLS_TRY(path_next(s, ps));
+                        }
                 }
         }
         *ret = MLS_TAKE(p);
@@ -454,7 +472,8 @@ mls_treekem_commit_begin(struct mls_tree *t, uint32_t leaf, const struct mls_lea
                          const struct mls_rng *rng, struct mls_treekem_commit **ret)
 {
         _mls_treekem_commit_ struct mls_treekem_commit *c = NULL;
-        _mls_secret_ struct mls_secret *leaf_secret = NULL, *leaf_sk = NULL, *cur = NULL;
+        _mls_hash_buf_ uint8_t leaf_secret[MLS_MAX_HASH_LEN], cur[MLS_MAX_HASH_LEN];
+        _kem_buf_ uint8_t sk[MLS_MAX_KEM_PRIV_LEN];
         _mls_cleanup_(mls_bytes_clear) struct mls_bytes leaf_pk = { 0 }, leaf_ph = { 0 };
         _mls_cleanup_(mls_bytes_clear) struct mls_bytes sig = { 0 };
         _mls_cleanup_(bytes_array_cleanup) struct bytes_array phs = { .n = 0 };
@@ -474,27 +493,22 @@ mls_treekem_commit_begin(struct mls_tree *t, uint32_t leaf, const struct mls_lea
         MLS_TRY(mls_tree_filtered_direct_path(t, leaf, c->nodes, c->copath, &c->n));
 
         /* R-7.4-2: a fresh leaf key pair, from leaf_secret. */
-        MLS_TRY(mls_secret_new(nh, &leaf_secret));
-        MLS_TRY(mls_rng_fill(rng, leaf_secret->data, nh));
-        MLS_TRY(node_keypair(s, leaf_secret->data, nh, &leaf_sk, &leaf_pk));
-        MLS_TRY(mls_treekem_priv_new(s, leaf, leaf_sk, &c->priv));
+        MLS_TRY(mls_rng_fill(rng, leaf_secret, nh));
+        MLS_TRY(priv_alloc(s, leaf, &c->priv));
+        MLS_TRY(node_keypair(s, leaf_secret, nh, c->priv->slab->data, &leaf_pk));
 
         /* R-7.4-3, R-7.4-4: path_secret[0] = DeriveSecret(leaf_secret, "path"),
          * then one per filtered-direct-path node. */
         MLS_TRY(mls_secret_new(c->n ? c->n * nh : 1, &c->ps));
-        MLS_TRY(mls_derive_secret(s, leaf_secret->data, nh, "path", &cur));
+        MLS_TRY(mls_derive_secret_into(s, leaf_secret, nh, "path", cur));
         for (size_t i = 0; i < c->n; i++) {
-                _mls_secret_ struct mls_secret *sk = NULL, *next = NULL;
-
-                memcpy(c->ps->data + i * nh, cur->data, nh);
-                MLS_TRY(node_keypair(s, cur->data, nh, &sk, &c->keys[i]));
+                memcpy(c->ps->data + i * nh, cur, nh);
+                MLS_TRY(node_keypair(s, cur, nh, sk, &c->keys[i]));
                 MLS_TRY(priv_put(c->priv, c->nodes[i], sk, &c->keys[i]));
-                MLS_TRY(mls_derive_secret(s, cur->data, nh, "path", &next));
-                mls_secret_free(cur);
-                cur = MLS_TAKE(next);
+                MLS_TRY(path_next(s, cur));
         }
         /* R-12.4.1-4: commit_secret = DeriveSecret(last path_secret, "path"). */
-        c->commit_secret = MLS_TAKE(cur);
+        MLS_TRY(mls_secret_from(cur, nh, &c->commit_secret));
 
         /* R-7.5-2: parent hashes, then the new leaf: source commit, new
          * encryption key, parent_hash, re-signed (R-7.2-11). */
@@ -775,13 +789,9 @@ mls_treekem_path_decrypt(const struct mls_tree *t, const struct mls_treekem_priv
         MLS_TRY(mls_treekem_priv_dup(priv, &np));
         mls_treekem_priv_prune(np, t);
         for (size_t i = k; i < n; i++) {
-                _mls_secret_ struct mls_secret *next = NULL;
-
                 /* R-7.5-9: each derived public key equals the one merged. */
                 MLS_TRY(priv_derive_check_put(np, t, nodes[i], ps->data, ps->len));
-                MLS_TRY(mls_derive_secret(s, ps->data, ps->len, "path", &next));
-                mls_secret_free(ps);
-                ps = MLS_TAKE(next);
+                MLS_TRY(path_next(s, ps->data));
         }
         /* R-12.4.2-14: the commit secret is the path secret after the root's. */
         *ret_priv = MLS_TAKE(np);

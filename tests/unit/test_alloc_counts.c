@@ -29,6 +29,8 @@
  *     slab.
  *   - Key schedule: one epoch = 1 (the epoch's slab); MLS-Exporter into
  *     memory 0, allocating 1.
+ *   - psk_secret: 1 (the result) whatever the number of PSKs (the chain
+ *     runs in wiped stack buffers).
  *   - Welcome: building 1 whatever the number of members (all GroupSecrets
  *     in one guarded buffer; the HPKE seals allocate nothing); decrypting
  *     the GroupInfo 0; decrypting GroupSecrets 1 (HPKE plaintext) + 1 per
@@ -49,6 +51,7 @@
 #include "mls/keyschedule.h"
 #include "mls/labeled.h"
 #include "mls/messages.h"
+#include "mls/psk.h"
 #include "mls/secrettree.h"
 #include "mls/transcript.h"
 #include "mls/welcome.h"
@@ -814,6 +817,66 @@ test_alloc_welcome(void **state)
 /* ---- transcript ---- */
 
 /* R-8.2-1: transcript hashes and confirmation tags allocate nothing. */
+/* R-8.4-5: the PSK chain allocates only its result, for 0 to 3 PSKs, and
+ * the result matches the chain recomputed with the allocating forms. */
+static void
+test_alloc_psk_secret(void **state)
+{
+        const struct mls_suite *s = mls_suite_get(1);
+        uint8_t psk[3][32], nonce[32];
+        struct mls_psk_id id[3];
+        struct mls_psk_input in[3];
+
+        (void)state;
+        assert_non_null(s);
+        memset(nonce, 0x11, sizeof(nonce));
+        for (size_t i = 0; i < 3; i++) {
+                memset(psk[i], (int)(0x20 + i), sizeof(psk[i]));
+                id[i] = (struct mls_psk_id){ .psktype = MLS_PSK_EXTERNAL,
+                                             .psk_id = { .data = psk[i], .len = 4 },
+                                             .psk_nonce = { .data = nonce, .len = 32 } };
+                in[i] = (struct mls_psk_input){ .id = &id[i], .psk = psk[i], .psk_len = 32 };
+        }
+        for (size_t n = 0; n <= 3; n++) {
+                struct mls_secret *ps = NULL, *acc = NULL;
+                uint8_t zero[32] = { 0 };
+                struct window w = begin();
+
+                assert_int_equal(mls_psk_secret(s, in, n, &ps), 0);
+                assert_int_equal(allocs(&w), 1);
+                /* the same chain with the allocating forms */
+                assert_int_equal(mls_secret_from(zero, 32, &acc), 0);
+                for (size_t i = 0; i < n; i++) {
+                        struct mls_secret *ex = NULL, *inp = NULL, *next = NULL;
+                        struct mls_writer lw;
+                        struct mls_bytes label = { 0 };
+
+                        mls_writer_init(&lw);
+                        assert_int_equal(mls_psk_id_encode(&id[i], &lw), 0);
+                        assert_int_equal(mls_writer_u16(&lw, (uint16_t)i), 0);
+                        assert_int_equal(mls_writer_u16(&lw, (uint16_t)n), 0);
+                        assert_int_equal(mls_writer_finish(&lw, &label), 0);
+                        assert_int_equal(mls_crypto_hkdf_extract(s, zero, 32, psk[i], 32, &ex), 0);
+                        assert_int_equal(mls_expand_with_label(s, ex->data, 32, "derived psk",
+                                                               label.data, label.len, 32, &inp),
+                                         0);
+                        assert_int_equal(mls_crypto_hkdf_extract(s, inp->data, 32, acc->data, 32,
+                                                                 &next),
+                                         0);
+                        mls_secret_free(ex);
+                        mls_secret_free(inp);
+                        mls_secret_free(acc);
+                        acc = next;
+                        mls_bytes_clear(&label);
+                }
+                assert_int_equal(ps->len, 32);
+                assert_memory_equal(ps->data, acc->data, 32);
+                mls_secret_free(acc);
+                mls_secret_free(ps);
+                assert_balanced(&w);
+        }
+}
+
 static void
 test_alloc_transcript(void **state)
 {
@@ -855,6 +918,7 @@ main(void)
                 cmocka_unit_test(test_alloc_key_schedule),
                 cmocka_unit_test(test_alloc_welcome),
                 cmocka_unit_test(test_alloc_transcript),
+                cmocka_unit_test(test_alloc_psk_secret),
         };
 
         if (sodium_init() < 0)

@@ -524,6 +524,36 @@ test_tree_hash_rehashes_only_changed_path(void **state)
         mls_tree_free(t);
 }
 
+/* R-7.8-1, R-7.8-3: the all-blank subtrees (the right half of a doubled
+ * tree) are hashed by a separate fixed-input loop; every node's cached
+ * hash equals the writer-based computation, for subtrees of every level,
+ * and the loop hashes each blank node once. */
+static void
+test_tree_hash_blank_subtrees_match_fresh(void **state)
+{
+        static const uint32_t sizes[] = { 2, 3, 5, 9, 17, 33, 129 };
+
+        (void)state;
+        for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+                struct mls_tree *t = fake_tree(sizes[k]);
+                uint32_t w = mls_tree_width(t);
+                uint8_t h1[32], h2[32];
+                uint64_t c0;
+
+                assert_int_equal(w, 2 * (sizes[k] - 1));
+                c0 = mls_tree_hash_calls(t);
+                assert_int_equal(mls_tree_hash(t, h1), 0);
+                /* one hash per node: 2w - 1 */
+                assert_int_equal(mls_tree_hash_calls(t) - c0, 2 * (uint64_t)w - 1);
+                for (uint32_t x = 0; x < 2 * w - 1; x++) {
+                        assert_int_equal(mls_tree_node_hash(t, x, h1), 0);
+                        assert_int_equal(tree_hash_fresh(t, x, h2), 0);
+                        assert_memory_equal(h1, h2, 32);
+                }
+                mls_tree_free(t);
+        }
+}
+
 /* ---- key lookups and uniqueness ---- */
 
 static uint64_t
@@ -1459,6 +1489,7 @@ main(void)
                 cmocka_unit_test(test_leaf_validate_source),
                 cmocka_unit_test(test_leaf_validate_unique_keys),
                 cmocka_unit_test(test_tree_memory_per_member),
+                cmocka_unit_test(test_tree_hash_blank_subtrees_match_fresh),
         };
 
         if (sodium_init() < 0)
