@@ -96,6 +96,10 @@ enum b_kind {
         K_DELETE_GROUP,
         K_PROP_MEMBERS,  /* Properties.Get("Members") */
         K_GETALL_GROUP,  /* Properties.GetAll(Group) */
+#ifdef MKD_TEST_OPS
+        K_TEST,          /* --enable-test-ops: fault injection */
+        K_TEST_SECRETS,  /* --enable-test-ops: the engine's secret journal */
+#endif
 };
 
 /* One request to the engine, from its D-Bus message to its answer. */

@@ -19,6 +19,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef MKD_TEST_OPS
+#include <unistd.h>
+#endif
 
 #include "daemon/log.h"
 #include "mls/crypto.h"
@@ -1754,6 +1757,32 @@ introspect(struct ctx *c, const char *path)
         free(s.p);
 }
 
+#ifdef MKD_TEST_OPS
+/* --enable-test-ops builds only: the interface org.mlskeyd.Daemon1.Test on
+ * the root object (not in the introspection data), for callers of the
+ * daemon's own uid:
+ *   ForbiddenSyscall()  the engine makes a system call its filter forbids
+ *                       and dies of SIGSYS; the caller gets the
+ *                       InternalError of a lost request
+ *   Secrets() -> aay    the engine's secret journal (engine.c), tagged
+ *                       values, for the secret-scan test */
+#define MKD_TEST_IFACE "org.mlskeyd.Daemon1.Test"
+
+static void
+t_test_op(struct ctx *c, const char *member)
+{
+        if (c->cred.uid != (uint32_t)getuid()) {
+                b_reply_error(c->b, c->msg, MLS_E_ACCESS_DENIED, "test ops: the daemon's uid only");
+                return;
+        }
+        mkd_log_warning("test op %s", member);
+        if (strcmp(member, "ForbiddenSyscall") == 0)
+                call(c, K_TEST, MKD_E_TEST_FORBIDDEN_SYSCALL, NULL, NULL);
+        else
+                call(c, K_TEST_SECRETS, MKD_E_TEST_SECRETS, NULL, NULL);
+}
+#endif
+
 /* ---- dispatch ---- */
 
 struct method {
@@ -1847,6 +1876,14 @@ b_handle_message(struct broker *b, DBusMessage *msg)
                         reply_dbus_error(b, msg, DBUS_ERROR_UNKNOWN_METHOD, "no such method");
                 return;
         }
+#ifdef MKD_TEST_OPS
+        if (t == T_MANAGER && iface && strcmp(iface, MKD_TEST_IFACE) == 0 &&
+            (strcmp(member, "ForbiddenSyscall") == 0 || strcmp(member, "Secrets") == 0) &&
+            dbus_message_has_signature(msg, "")) {
+                t_test_op(&c, member);
+                return;
+        }
+#endif
         if (iface && strcmp(iface, iface_of(t)) != 0) {
                 reply_dbus_error(b, msg, DBUS_ERROR_UNKNOWN_INTERFACE, "no such interface here");
                 return;
@@ -2124,6 +2161,35 @@ b_complete(struct broker *b, struct b_call *c, int status, const struct mkd_val 
         case K_LOAD:
         case K_LOAD_DONE:
                 break;
+#ifdef MKD_TEST_OPS
+        case K_TEST:
+                reply_empty(b, c->msg);
+                break;
+        case K_TEST_SECRETS: {
+                DBusMessage *m = dbus_message_new_method_return(c->msg);
+                DBusMessageIter it, arr;
+                struct mkd_list_iter li;
+                const uint8_t *p;
+                size_t len;
+                bool ok;
+
+                if (!m)
+                        break;
+                dbus_message_iter_init_append(m, &it);
+                ok = dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "ay", &arr);
+                mkd_list_iter_init(&li, &res[0]);
+                while (ok && mkd_list_next_bytes(&li, &p, &len))
+                        ok = append_ay(&arr, p, len);
+                ok = ok && dbus_message_iter_close_container(&it, &arr);
+                if (ok)
+                        send_reply(b, m);
+                else {
+                        dbus_message_unref(m);
+                        b_reply_error(b, c->msg, MLS_E_INTERNAL, "out of memory");
+                }
+                break;
+        }
+#endif
         }
         if (r < 0) {
                 mkd_log_code(MKD_LOG_ERR, r, "a malformed summary from the engine");

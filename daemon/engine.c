@@ -29,6 +29,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef MKD_TEST_OPS
+#include <fcntl.h>
+#include <sys/syscall.h>
+
+#include "mls/group-internal.h"
+#endif
 
 #include "daemon/ipc.h"
 #include "daemon/log.h"
@@ -108,6 +114,12 @@ struct engine {
         size_t n_kps;
         struct eng_group **groups;
         size_t n_groups;
+#ifdef MKD_TEST_OPS
+        /* --enable-test-ops: every secret this engine has held (see
+         * test_journal_snapshot), a list of tagged values, secure memory. */
+        struct mls_writer test_journal;
+        size_t test_n;
+#endif
 };
 
 /* ---- helpers ---- */
@@ -1691,6 +1703,174 @@ h_members(struct req *q)
         return mkd_proto_encode(q->res, q->op->result, v);
 }
 
+#ifdef MKD_TEST_OPS
+/* Test.ForbiddenSyscall (--enable-test-ops builds only): a system call the engine's filter
+ * forbids (opening a file), so that the integration test sees the kernel
+ * kill the engine with SIGSYS and the broker restart it. Returns only
+ * when no filter is loaded ([sandbox] seccomp = off, or log). */
+static int
+h_test_forbidden_syscall(struct req *q)
+{
+        long fd;
+
+        (void)q;
+        fd = syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0)
+                close((int)fd);
+        mkd_log_err("test op: the forbidden openat returned %ld: no seccomp filter?", fd);
+        return MLS_E_INTERNAL;
+}
+
+/*
+ * The secret journal of the secret-scan integration test (--enable-test-ops
+ * builds only). Why the engine keeps it: the test must know every secret
+ * the daemon held during a recorded conversation to search the bus capture
+ * for it, and only the engine holds them (the state files are sealed with
+ * the vault's key). After every successful op the engine adds what it holds
+ * now: every value of every epoch-secrets object (current, pending, past;
+ * not the epoch authenticator, which is a public property), the HPKE
+ * private keys of its leaf and path (current and pending), own Update leaf
+ * keys, and the init and leaf private keys of its KeyPackages, plus the
+ * exporter output MLS-Exporter("itest", "context", 32) of every epoch (the
+ * test asks for exactly one of them). The test fetches the journal with
+ * Test.Secrets only after it has stopped recording, so the journal itself
+ * never appears in the capture. Signature private keys are in the vault,
+ * never here (not covered). Records: one tag byte, then the value.
+ */
+enum {
+        TJ_EPOCH = 'K',  /* + the mls_ks_secret index byte */
+        TJ_HPKE = 'P',   /* leaf or path private key */
+        TJ_UPDATE = 'U', /* own Update proposal's leaf key */
+        TJ_INIT = 'I',   /* KeyPackage init key */
+        TJ_LEAF = 'L',   /* KeyPackage leaf encryption key */
+        TJ_EXPORT = 'X', /* MLS-Exporter("itest", "context", 32) */
+};
+
+static int
+tj_add(struct engine *e, uint8_t tag, uint8_t sub, const uint8_t *p, size_t n)
+{
+        uint8_t rec[2 + 256];
+        struct mkd_val list = mkd_val_list(e->test_journal.buf, e->test_journal.len, e->test_n);
+        struct mkd_list_iter it;
+        const uint8_t *q;
+        size_t ql;
+        int r;
+
+        if (!p || n == 0 || n > 256)
+                return 0;
+        rec[0] = tag;
+        rec[1] = sub;
+        memcpy(rec + 2, p, n);
+        mkd_list_iter_init(&it, &list);
+        while (mkd_list_next_bytes(&it, &q, &ql))
+                if (ql == n + 2 && memcmp(q, rec, ql) == 0) {
+                        mls_wipe(rec, sizeof(rec));
+                        return 0;
+                }
+        r = mkd_list_bytes_append(&e->test_journal, rec, n + 2);
+        mls_wipe(rec, sizeof(rec));
+        if (r == 0)
+                e->test_n++;
+        return r;
+}
+
+static int
+tj_ks(struct engine *e, const struct mls_epoch_secrets *ks)
+{
+        size_t nh;
+        uint8_t out[32];
+        int r;
+
+        if (!ks)
+                return 0;
+        nh = mls_ks_secret_len(ks);
+        for (unsigned i = 0; i < MLS_KS_N_SECRETS; i++)
+                if (i != MLS_KS_EPOCH_AUTHENTICATOR && mls_ks_has(ks, (enum mls_ks_secret)i))
+                        MLS_TRY(tj_add(e, TJ_EPOCH, (uint8_t)i, mls_ks_get(ks, (enum mls_ks_secret)i), nh));
+        if (!mls_ks_has(ks, MLS_KS_EXPORTER_SECRET))
+                return 0;
+        MLS_TRY(mls_ks_export_into(ks, (const uint8_t *)"itest", 5, (const uint8_t *)"context", 7, out,
+                                   sizeof(out)));
+        r = tj_add(e, TJ_EXPORT, 0, out, sizeof(out));
+        mls_wipe(out, sizeof(out));
+        return r;
+}
+
+/* The private keys of a TreeKEM private state, read from its encoding
+ * (suite, leaf, leaf key, [node, key, public key]). */
+static int
+tj_priv(struct engine *e, const struct mls_treekem_priv *p)
+{
+        _mls_writer_ struct mls_writer w;
+        struct mls_reader r, v;
+        const uint8_t *k, *pub;
+        size_t kl, pl;
+        uint16_t suite;
+        uint32_t leaf;
+
+        if (!p)
+                return 0;
+        mls_writer_init_secure(&w);
+        MLS_TRY(mls_treekem_priv_encode(p, &w));
+        mls_reader_init(&r, w.buf, w.len);
+        MLS_TRY(mls_reader_u16(&r, &suite));
+        MLS_TRY(mls_reader_u32(&r, &leaf));
+        MLS_TRY(mls_reader_opaque_view(&r, &k, &kl));
+        MLS_TRY(tj_add(e, TJ_HPKE, 0, k, kl));
+        MLS_TRY(mls_reader_vec(&r, &v));
+        while (v.left) {
+                uint32_t node;
+
+                MLS_TRY(mls_reader_u32(&v, &node));
+                MLS_TRY(mls_reader_opaque_view(&v, &k, &kl));
+                MLS_TRY(mls_reader_opaque_view(&v, &pub, &pl));
+                MLS_TRY(tj_add(e, TJ_HPKE, 1, k, kl));
+        }
+        return 0;
+}
+
+static int
+test_journal_snapshot(struct engine *e)
+{
+        for (size_t i = 0; i < e->n_groups; i++) {
+                const struct mls_group *g = e->groups[i]->g;
+
+                MLS_TRY(tj_ks(e, g->ks));
+                MLS_TRY(tj_priv(e, g->priv));
+                for (size_t j = 0; j < g->n_past; j++)
+                        MLS_TRY(tj_ks(e, g->past[j].ks));
+                for (size_t j = 0; j < g->n_props; j++)
+                        if (g->props[j].update_priv)
+                                MLS_TRY(tj_add(e, TJ_UPDATE, 0, g->props[j].update_priv->data,
+                                               g->props[j].update_priv->len));
+                if (g->pending) {
+                        MLS_TRY(tj_ks(e, g->pending->ks));
+                        MLS_TRY(tj_priv(e, g->pending->priv));
+                }
+        }
+        for (size_t i = 0; i < e->n_kps; i++) {
+                const struct mls_key_package_priv *k = e->kps[i]->priv;
+
+                if (k && k->init_priv)
+                        MLS_TRY(tj_add(e, TJ_INIT, 0, k->init_priv->data, k->init_priv->len));
+                if (k && k->enc_priv)
+                        MLS_TRY(tj_add(e, TJ_LEAF, 0, k->enc_priv->data, k->enc_priv->len));
+        }
+        return 0;
+}
+
+/* Test.Secrets: the journal. */
+static int
+h_test_secrets(struct req *q)
+{
+        struct mkd_val v[1];
+
+        v[0] = mkd_val_list(q->e->test_journal.buf, q->e->test_journal.len, q->e->test_n);
+        return mkd_proto_encode(q->res, q->op->result, v);
+}
+
+#endif
+
 typedef int (*engine_handler)(struct req *q);
 
 /* The engine's side of the op table: handler per op; flags and encodings
@@ -1723,6 +1903,10 @@ static const struct {
         { MKD_E_LEAVE, h_leave },
         { MKD_E_DELETE_GROUP, h_delete_group },
         { MKD_E_MEMBERS, h_members },
+#ifdef MKD_TEST_OPS
+        { MKD_E_TEST_FORBIDDEN_SYSCALL, h_test_forbidden_syscall },
+        { MKD_E_TEST_SECRETS, h_test_secrets },
+#endif
 };
 
 static int
@@ -1763,6 +1947,10 @@ serve_one(struct engine *e, const struct mkd_ipc_frame *f)
                 return MLS_E_INTERNAL;
         q = (struct req){ .e = e, .op = op, .uid = rq.caller_uid, .a = a, .res = &res, .wl = &wl };
         status = fn(&q);
+#ifdef MKD_TEST_OPS
+        if (status == 0 && test_journal_snapshot(e) < 0)
+                mkd_log_err("test op: the secret journal is incomplete");
+#endif
         if (status < 0) {
                 /* Nothing changed (the group API is atomic), or only what
                  * need not be kept: drop the writes and the result. */
@@ -1823,6 +2011,9 @@ mkd_engine_main(int broker_fd, int vault_fd, enum mkd_seccomp_mode mode)
         }
         mkd_ipc_rbuf_init(&rb, 0, true);
         mkd_ipc_rbuf_init(&e.vault_rb, 0, true);
+#ifdef MKD_TEST_OPS
+        mls_writer_init_secure(&e.test_journal);
+#endif
         for (;;) {
                 _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
 
@@ -1849,5 +2040,8 @@ mkd_engine_main(int broker_fd, int vault_fd, enum mkd_seccomp_mode mode)
         free(e.groups);
         free(e.kps);
         free(e.ids);
+#ifdef MKD_TEST_OPS
+        mls_writer_clear(&e.test_journal);
+#endif
         return r;
 }

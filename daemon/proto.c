@@ -172,6 +172,12 @@ static const struct mkd_field e_members_result[] = {
         F_BLIST("members", 1u << 20, MKD_CAP_CREDENTIAL + MKD_CAP_PUB + 16), F_END,
 };
 
+#ifdef MKD_TEST_OPS
+static const struct mkd_field e_test_secrets_result[] = {
+        F_BLIST("secrets", 1u << 20, 2 + 256), F_END,
+};
+#endif
+
 static const struct mkd_op engine_ops[] = {
         { MKD_E_LOAD, "load", MKD_OPF_LOADING, e_load_args, s_empty },
         { MKD_E_LOAD_DONE, "load-done", MKD_OPF_LOADING | MKD_OPF_ONCE, s_empty, e_index },
@@ -197,6 +203,10 @@ static const struct mkd_op engine_ops[] = {
         { MKD_E_LEAVE, "leave", 0, e_group_args, e_summary_bytes_result },
         { MKD_E_DELETE_GROUP, "delete-group", 0, e_group_args, s_empty },
         { MKD_E_MEMBERS, "members", 0, e_group_args, e_members_result },
+#ifdef MKD_TEST_OPS
+        { MKD_E_TEST_FORBIDDEN_SYSCALL, "test-forbidden-syscall", 0, s_empty, s_empty },
+        { MKD_E_TEST_SECRETS, "test-secrets", 0, s_empty, e_test_secrets_result },
+#endif
 };
 
 /* ---- engine -> vault ---- */

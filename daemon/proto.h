@@ -189,6 +189,12 @@ enum mkd_engine_op {
         MKD_E_DELETE_GROUP = 23,
         MKD_E_MEMBERS = 24,
         MKD_E_OP_MAX = 24,
+#ifdef MKD_TEST_OPS
+        /* --enable-test-ops builds only (fault injection for the
+         * integration tests; outside MKD_E_OP_MAX on purpose). */
+        MKD_E_TEST_FORBIDDEN_SYSCALL = 0x7f01,
+        MKD_E_TEST_SECRETS = 0x7f02, /* result: the engine's secret journal */
+#endif
 };
 
 /* Engine -> vault. */

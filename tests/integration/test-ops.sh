@@ -1,0 +1,11 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Integration tests that need the daemon's test-only ops (configure
+# --enable-test-ops; scripts/test's main build has them): the same private
+# buses as daemon.sh, only these tests. Without the ops each test says so
+# and the script exits 77 (skip).
+#   forbidden-syscall  the engine's seccomp filter kills it (SIGSYS), the
+#                      broker restarts it, nothing is lost
+#   secret-scan        no secret the engine held crosses either bus
+export MKD_ITEST_ONLY="forbidden-syscall secret-scan"
+exec bash "$(dirname "$0")/daemon.sh"
