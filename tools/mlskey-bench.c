@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "mls/crypto.h"
 #include "tools/bench/bench.h"
 
 #define MLS_BENCH_NCMDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -83,4 +84,63 @@ main(int argc, char **argv)
         fprintf(stderr, "mlskey-bench: unknown subcommand '%s'\n", argv[1]);
         usage(stderr, cmds, MLS_BENCH_NCMDS(cmds));
         return 2;
+}
+
+static void
+per_suite_usage(FILE *f, const char *name, size_t default_iterations)
+{
+        fprintf(f, "usage: mlskey-bench %s [--suite S] [--iterations N]\n"
+                   "  --suite S        only cipher suite S (1-7); default all\n"
+                   "  --iterations N   timed repetitions per operation (default %zu)\n",
+                name, default_iterations);
+}
+
+int
+bench_run_per_suite(const char *name, int argc, char **argv, size_t default_iterations,
+                    int (*one)(const struct mls_suite *s, size_t iterations, uint64_t *samples))
+{
+        size_t iterations = default_iterations, n_ids;
+        const uint16_t *ids = mls_suite_ids(&n_ids);
+        const struct mls_suite *only = NULL;
+        uint64_t *samples;
+        int rc = 0;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+                        per_suite_usage(stdout, name, default_iterations);
+                        return 0;
+                } else if (strcmp(argv[i], "--suite") == 0 && i + 1 < argc) {
+                        size_t id = bench_parse_count(argv[++i]);
+
+                        only = id <= UINT16_MAX ? mls_suite_get((uint16_t)id) : NULL;
+                        if (!only) {
+                                fprintf(stderr, "mlskey-bench %s: unknown suite '%s'\n", name,
+                                        argv[i]);
+                                return 2;
+                        }
+                } else if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
+                        iterations = bench_parse_count(argv[++i]);
+                        if (!iterations) {
+                                fprintf(stderr, "mlskey-bench %s: bad iteration count\n", name);
+                                return 2;
+                        }
+                } else {
+                        per_suite_usage(stderr, name, default_iterations);
+                        return 2;
+                }
+        }
+        samples = calloc(iterations, sizeof(*samples));
+        if (!samples) {
+                fprintf(stderr, "mlskey-bench: out of memory\n");
+                return 1;
+        }
+        for (size_t i = 0; i < n_ids && rc == 0; i++) {
+                const struct mls_suite *s = mls_suite_get(ids[i]);
+
+                if (only && s != only)
+                        continue;
+                rc = one(s, iterations, samples);
+        }
+        free(samples);
+        return rc;
 }

@@ -25,6 +25,15 @@ int bench_frame(int argc, char **argv);
 int bench_group(int argc, char **argv);
 int bench_dbus(int argc, char **argv);
 
+struct mls_suite;
+/* The per-suite driver shared by subcommands that time one suite at a time
+ * ("crypto", "frame"): parses [--suite S] [--iterations N], allocates the
+ * sample buffer and calls one(s, iterations, samples) for every suite (or
+ * the one asked for). Returns the exit status. */
+int bench_run_per_suite(const char *name, int argc, char **argv, size_t default_iterations,
+                        int (*one)(const struct mls_suite *s, size_t iterations,
+                                   uint64_t *samples));
+
 /* Monotonic time in nanoseconds. */
 static inline uint64_t
 bench_now_ns(void)

@@ -172,60 +172,8 @@ bench_one_suite(const struct mls_suite *s, size_t iterations, uint64_t *samples)
         return 0;
 }
 
-static void
-crypto_usage(FILE *f)
-{
-        fprintf(f, "usage: mlskey-bench crypto [--suite S] [--iterations N]\n"
-                   "  --suite S        only cipher suite S (1-7); default all\n"
-                   "  --iterations N   timed repetitions per operation (default %d)\n",
-                DEFAULT_ITERATIONS);
-}
-
 int
 bench_crypto(int argc, char **argv)
 {
-        size_t iterations = DEFAULT_ITERATIONS, n_ids;
-        const uint16_t *ids = mls_suite_ids(&n_ids);
-        const struct mls_suite *only = NULL;
-        uint64_t *samples;
-        int rc = 0;
-
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-                        crypto_usage(stdout);
-                        return 0;
-                } else if (strcmp(argv[i], "--suite") == 0 && i + 1 < argc) {
-                        size_t id = bench_parse_count(argv[++i]);
-
-                        only = id <= UINT16_MAX ? mls_suite_get((uint16_t)id) : NULL;
-                        if (!only) {
-                                fprintf(stderr, "mlskey-bench crypto: unknown suite '%s'\n",
-                                        argv[i]);
-                                return 2;
-                        }
-                } else if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
-                        iterations = bench_parse_count(argv[++i]);
-                        if (!iterations) {
-                                fprintf(stderr, "mlskey-bench crypto: bad iteration count\n");
-                                return 2;
-                        }
-                } else {
-                        crypto_usage(stderr);
-                        return 2;
-                }
-        }
-        samples = calloc(iterations, sizeof(*samples));
-        if (!samples) {
-                fprintf(stderr, "mlskey-bench: out of memory\n");
-                return 1;
-        }
-        for (size_t i = 0; i < n_ids && rc == 0; i++) {
-                const struct mls_suite *s = mls_suite_get(ids[i]);
-
-                if (only && s != only)
-                        continue;
-                rc = bench_one_suite(s, iterations, samples);
-        }
-        free(samples);
-        return rc;
+        return bench_run_per_suite("crypto", argc, argv, DEFAULT_ITERATIONS, bench_one_suite);
 }
