@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "daemon/seal.h"
+#include "daemon/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -185,22 +186,6 @@ key_file_read(int fd, struct mkd_seal_key **ret_key)
         return 0;
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-        while (n) {
-                ssize_t w = write(fd, p, n);
-
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return MLS_E_STORAGE;
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 /* Writes a new key file; 0 = created, 1 = somebody else created one
  * meanwhile (the caller loads it). */
 static int
@@ -226,7 +211,7 @@ key_file_create(int dirfd, const struct mls_rng *rng, struct mkd_seal_key **ret_
         }
         r = fchmod(fd, 0600) < 0 ? MLS_E_STORAGE : 0;
         if (r == 0)
-                r = write_all(fd, k->key, MKD_SEAL_KEY_LEN);
+                r = mkd_write_all(fd, k->key, MKD_SEAL_KEY_LEN);
         if (r == 0 && fsync(fd) < 0)
                 r = MLS_E_STORAGE;
         if (r == 0 && close(take_fd(&fd)) < 0)

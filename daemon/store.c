@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "daemon/store.h"
+#include "daemon/fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -191,22 +192,6 @@ mkd_store_open(const char *path, struct mkd_store **ret_store)
         return 0;
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-        while (n) {
-                ssize_t w = write(fd, p, n);
-
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return MLS_E_STORAGE;
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 int
 mkd_store_put(struct mkd_store *s, uint8_t type, const uint8_t *id, size_t id_len,
               uint64_t version, const uint8_t *blob, size_t len)
@@ -239,7 +224,7 @@ mkd_store_put(struct mkd_store *s, uint8_t type, const uint8_t *id, size_t id_le
                 mkd_log_err("%s/%s: cannot create: %s", mkd_obj_type_name(type), tmp, strerror(errno));
                 return MLS_E_STORAGE;
         }
-        r = write_all(fd, blob, len);
+        r = mkd_write_all(fd, blob, len);
         if (r == 0 && fsync(fd) < 0)
                 r = MLS_E_STORAGE;
         if (r == 0) {
