@@ -98,6 +98,24 @@ struct mls_key_package_priv;
  *            NULL. Used for resumption PSKs of other groups, for the
  *            reinit/branch checks of a Welcome (R-11.3-3, R-12.4.3.1-25,
  *            R-12.4.3.1-26) and for group_id uniqueness (R-12.4.3-5).
+ *   validate_credential  optional: the Authentication Service (RFC 9420
+ *            section 5.3.1). Called, after the built-in checks of
+ *            mls/credential.h passed, for every credential newly introduced
+ *            to the group: the KeyPackage of an Add being made
+ *            (mls_group_make_add / mls_group_add), a received Add proposal
+ *            or an Add in a received commit, every leaf of the tree and
+ *            every external sender of a GroupInfo used to join (Welcome or
+ *            external commit), an Update or commit path LeafNode whose
+ *            credential differs from the leaf's current one (predecessor =
+ *            the current credential: the AS also judges the new identity an
+ *            acceptable successor, R-5.3.1-8; NULL otherwise, also for the
+ *            leaf of an external commit that does not replace a removed
+ *            leaf), and an external_senders entry added or changed by a
+ *            GroupContextExtensions proposal. Byte-identical credentials
+ *            of a leaf are not validated again. Returns 0 to accept or a
+ *            negative MLS_E_* (MLS_E_BAD_CREDENTIAL for a refusal), which
+ *            the operation returns. NULL: no AS is configured, every
+ *            credential that passes the built-in checks is accepted.
  *   ctx      passed to the callbacks.
  */
 struct mls_env {
@@ -107,6 +125,9 @@ struct mls_env {
         int (*external_psk)(void *ctx, const uint8_t *psk_id, size_t len,
                             struct mls_secret **ret_psk);
         const struct mls_group *(*find_group)(void *ctx, const uint8_t *group_id, size_t len);
+        int (*validate_credential)(void *ctx, const struct mls_credential *cred,
+                                   const uint8_t *signature_key, size_t key_len,
+                                   const struct mls_credential *predecessor);
         void *ctx;
 };
 

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "mls/credential.h"
 #include "mls/group-internal.h"
 
 void
@@ -379,6 +380,9 @@ grp_apply(struct mls_group *g, const struct mls_env *env, const struct grp_rprop
                         /* R-13.4-10 */
                         if (!grp_leaf_supports_extensions(&p->update.leaf_node, ext))
                                 return MLS_E_UNSUPPORTED_CAPABILITY;
+                        /* R-7.3-4, R-5.3.1-5, R-5.3.1-8 */
+                        MLS_TRY(mls_credential_validate_leaf(env, g->suite, &p->update.leaf_node,
+                                                             mls_tree_leaf(g->tree, li)));
                 }
                 MLS_TRY(grp_applied_touch(&a, g->tree, li));
                 /* R-12.1.2-2 */
@@ -434,6 +438,8 @@ grp_apply(struct mls_group *g, const struct mls_env *env, const struct grp_rprop
                          * after the Removes), R-12.2-16 */
                         MLS_TRY(mls_tree_leaf_validate(g->tree, &kp->leaf_node,
                                                        MLS_LEAF_KEY_PACKAGE, 0, NULL, &pol));
+                        /* R-7.3-4, R-5.3.1-2, R-5.3.1-4 */
+                        MLS_TRY(mls_credential_validate_leaf(env, g->suite, &kp->leaf_node, NULL));
                 }
                 MLS_TRY(mls_tree_add(g->tree, &kp->leaf_node, &li));
                 MLS_TRY(grp_applied_touch_blank(&a, li));
@@ -453,8 +459,12 @@ grp_apply(struct mls_group *g, const struct mls_env *env, const struct grp_rprop
                         a.reinit = &p->reinit;
         }
         /* R-12.1.7-1, R-11.1-2: with the Adds in and the Removes out. */
-        if (validate && a.new_ext)
+        if (validate && a.new_ext) {
                 MLS_TRY(grp_check_gce(g, g->tree, a.new_ext));
+                /* R-5.3.1-7 */
+                MLS_TRY(mls_credential_validate_external_senders(env, g->suite, a.new_ext,
+                                                                 &g->gc.extensions));
+        }
         *ret = a;
         memset(&a, 0, sizeof(a));
         return 0;

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "mls/credential.h"
 #include "mls/group-internal.h"
 
 /* An array of secrets freed (wiped) together. */
@@ -361,6 +362,10 @@ grp_commit_create(struct mls_group *g, const struct mls_env *env,
         ext = a.new_ext ? a.new_ext : &g->gc.extensions;
         if (has_path) {
                 MLS_TRY(path_leaf_template(g, env, p ? p->leaf : NULL, &tmpl));
+                /* R-5.3.1-6, R-5.3.1-8: our own new credential, as the
+                 * receivers will judge it. */
+                MLS_TRY(mls_credential_validate_leaf(env, g->suite, &tmpl,
+                                                     mls_tree_leaf(g->tree, g->own_leaf)));
                 /* R-7.5-2, R-12.4.1-4: new path, parent hashes, signed leaf. */
                 MLS_TRY(mls_treekem_commit_begin(g->tree, g->own_leaf, &tmpl, &g->gc.group_id,
                                                  env->signer, env->rng, &tc));

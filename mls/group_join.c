@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "mls/credential.h"
 #include "mls/group-internal.h"
 
 /* The tree of a GroupInfo: its ratchet_tree extension, else the one given
@@ -41,6 +42,16 @@ check_tree_and_signature(struct mls_group *g, const struct mls_env *env,
         /* R-12.4.3.1-11 .. -16, R-12.4.3.3-6 */
         MLS_TRY(mls_tree_validate(g->tree, gc->tree_hash.data, gc->tree_hash.len, &gc->group_id,
                                   &pol));
+        /* R-5.3.1-3, R-7.3-4: every credential of the tree, and the
+         * external senders of the GroupInfo (R-5.3.1-7), are validated
+         * before the client joins. */
+        for (uint32_t i = 0; i < mls_tree_width(g->tree); i++) {
+                const struct mls_leaf_node *ln = mls_tree_leaf(g->tree, i);
+
+                if (ln)
+                        MLS_TRY(mls_credential_validate_leaf(env, g->suite, ln, NULL));
+        }
+        MLS_TRY(mls_credential_validate_external_senders(env, g->suite, &gc->extensions, NULL));
         /* R-12.4.3.1-8: the signer's leaf exists and is not blank. (review:
          * an honest committer cannot produce this; a test needs a forged,
          * re-encrypted GroupInfo.) */

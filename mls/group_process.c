@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "mls/credential.h"
 #include "mls/group-internal.h"
 
 void
@@ -210,6 +211,18 @@ handle_commit(struct mls_group *g, const struct mls_env *env,
         }
         if (c->has_path) {
                 MLS_TRY(grp_policy(g, env, ext, &req, &has_req, &pol));
+                /* R-7.3-4, R-5.3.1-6, R-5.3.1-8: a new credential of the
+                 * committer goes to the AS with the one it replaces (for
+                 * an external commit: the removed leaf's, if any). */
+                if (kind == GRP_COMMIT_EXTERNAL)
+                        MLS_TRY(mls_credential_validate(
+                                env, g->suite, &c->path.leaf_node.credential,
+                                c->path.leaf_node.signature_key.data,
+                                c->path.leaf_node.signature_key.len,
+                                a.has_removed_leaf ? &a.removed_credential : NULL));
+                else
+                        MLS_TRY(mls_credential_validate_leaf(env, g->suite, &c->path.leaf_node,
+                                                             mls_tree_leaf(g->tree, committer)));
                 /* R-12.4.2-9 .. R-12.4.2-12, R-7.5-6, R-7.9.2-5: leaf
                  * validation, parent hash, merge. */
                 MLS_TRY(mls_treekem_path_merge(g->tree, committer, &c->path, &g->gc.group_id,

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "mls/credential.h"
 #include "mls/group-internal.h"
 
 /*
@@ -28,8 +29,12 @@ grp_proposal_check(const struct mls_group *g, const struct mls_env *env,
                  * Its LeafNode is validated against the tree when a commit
                  * applies it (R-10.1-4): whether its keys are new depends
                  * on that commit's Removes (R-12.2-9). */
-                return grp_key_package_check(g->suite, &p->add.key_package, &g->gc.extensions,
-                                             true);
+                MLS_TRY(grp_key_package_check(g->suite, &p->add.key_package, &g->gc.extensions,
+                                              true));
+                /* R-5.3.1-2 (an Add being made), R-5.3.1-4 (a received
+                 * Add), R-5.3.1-1, R-5.3-1: the new member's credential. */
+                return mls_credential_validate_leaf(env, g->suite, &p->add.key_package.leaf_node,
+                                                    NULL);
         case MLS_PROPOSAL_UPDATE:
                 /* Members only (R-6.1-4, R-12.1.8-4: checked by framing). */
                 if (sender->sender_type != MLS_SENDER_MEMBER)
@@ -40,7 +45,10 @@ grp_proposal_check(const struct mls_group *g, const struct mls_env *env,
                                                sender->leaf_index, &g->gc.group_id, &pol));
                 if (!grp_leaf_supports_extensions(&p->update.leaf_node, &g->gc.extensions))
                         return MLS_E_UNSUPPORTED_CAPABILITY;
-                return 0;
+                /* R-7.3-4, R-5.3.1-5, R-5.3.1-8: a new credential goes to
+                 * the AS with the one it replaces. */
+                return mls_credential_validate_leaf(env, g->suite, &p->update.leaf_node,
+                                                    mls_tree_leaf(g->tree, sender->leaf_index));
         case MLS_PROPOSAL_REMOVE:
                 /* R-12.1.3-1 */
                 if (p->remove.removed >= mls_tree_width(g->tree) ||
@@ -82,7 +90,9 @@ grp_proposal_check(const struct mls_group *g, const struct mls_env *env,
                         mls_external_senders_clear(&es);
                         MLS_TRY(r);
                 }
-                return 0;
+                /* R-5.3.1-7: external senders added or changed. */
+                return mls_credential_validate_external_senders(env, g->suite, x,
+                                                                &g->gc.extensions);
         }
         default:
                 return MLS_E_INVALID_PROPOSAL;

@@ -53,6 +53,18 @@ wrap_external_psk(void *ctx, const uint8_t *id, size_t len, struct mls_secret **
         return w->orig->external_psk(w->orig->ctx, id, len, ret);
 }
 
+static int
+wrap_validate_credential(void *ctx, const struct mls_credential *cred, const uint8_t *key,
+                         size_t key_len, const struct mls_credential *pred)
+{
+        const struct wrap_env *w = ctx;
+
+        /* R-5.3.1-1: the caller's Authentication Service judges. */
+        if (!w->orig->validate_credential)
+                return 0;
+        return w->orig->validate_credential(w->orig->ctx, cred, key, key_len, pred);
+}
+
 struct prop_list {
         struct mls_proposal *v;
         size_t n;
@@ -88,6 +100,7 @@ resumption_group(const struct mls_group *old, const struct mls_env *env,
         w.env = *env;
         w.env.find_group = wrap_find_group;
         w.env.external_psk = wrap_external_psk;
+        w.env.validate_credential = wrap_validate_credential;
         w.env.ctx = &w;
         MLS_TRY(mls_group_create(s, gid, gid_len, leaf, ext, opts, &w.env, &ng));
         MLS_TRY(grp_alloc_array(n + 1, sizeof(*pl.v), (void **)&pl.v));

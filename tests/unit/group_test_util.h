@@ -43,7 +43,38 @@ struct tm_member {
         /* other groups of this member (find_group) */
         struct mls_group *others[4];
         size_t n_others;
+        /* The member's Authentication Service (env.validate_credential,
+         * RFC 9420 section 5.3.1): refuses the basic identity as_refuse
+         * (NULL: accepts all) and counts its calls; as_last_pred is the
+         * identity of the last predecessor it was given. */
+        const char *as_refuse;
+        unsigned as_calls, as_pred_calls;
+        char as_last_pred[24];
+        /* Capabilities of the member's leaves (NULL: the defaults). */
+        const struct mls_capabilities *caps;
 };
+
+static inline int
+tm_validate_credential(void *ctx, const struct mls_credential *cred, const uint8_t *key,
+                       size_t key_len, const struct mls_credential *pred)
+{
+        struct tm_member *m = ctx;
+
+        (void)key;
+        (void)key_len;
+        m->as_calls++;
+        if (pred) {
+                m->as_pred_calls++;
+                memset(m->as_last_pred, 0, sizeof(m->as_last_pred));
+                if (pred->identity.len > 0 && pred->identity.len < sizeof(m->as_last_pred))
+                        memcpy(m->as_last_pred, pred->identity.data, pred->identity.len);
+        }
+        if (m->as_refuse && cred->credential_type == MLS_CREDENTIAL_BASIC &&
+            cred->identity.len == strlen(m->as_refuse) && cred->identity.len > 0 &&
+            memcmp(cred->identity.data, m->as_refuse, cred->identity.len) == 0)
+                return MLS_E_BAD_CREDENTIAL;
+        return 0;
+}
 
 static inline int
 tm_external_psk(void *ctx, const uint8_t *id, size_t len, struct mls_secret **ret)
@@ -87,6 +118,7 @@ tm_init(struct tm_member *m, const struct mls_suite *s, const char *name)
                 .now = TM_NOW,
                 .external_psk = tm_external_psk,
                 .find_group = tm_find_group,
+                .validate_credential = tm_validate_credential,
                 .ctx = m,
         };
         mls_group_options_default(&m->opts);
@@ -107,7 +139,7 @@ tm_clear(struct tm_member *m)
 static inline struct mls_leaf_params
 tm_leaf(const struct tm_member *m)
 {
-        return (struct mls_leaf_params){ .credential = &m->cred };
+        return (struct mls_leaf_params){ .credential = &m->cred, .capabilities = m->caps };
 }
 
 /* A fresh KeyPackage (m->kpp replaced); *ret_kp the MLSMessage. */

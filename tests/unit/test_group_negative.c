@@ -1415,6 +1415,288 @@ test_group_rejects_unknown_proposal_type(void **state)
         trio_clear(&t);
 }
 
+/* ---- Authentication Service (RFC 9420 section 5.3.1) ---- */
+
+/* A credential for `id`, for leaf params. */
+static void
+cred_basic(struct mls_credential *c, const char *id)
+{
+        memset(c, 0, sizeof(*c));
+        c->credential_type = MLS_CREDENTIAL_BASIC;
+        assert_int_equal(mls_bytes_copy(&c->identity, (const uint8_t *)id, strlen(id)), 0);
+}
+
+/* R-5.3.1-1, R-5.3.1-2: a KeyPackage whose credential the AS refuses is
+ * not used for an Add (neither as a proposal nor in a commit); the group
+ * is unchanged. */
+static void
+test_group_as_refuses_key_package_for_add(void **state)
+{
+        struct trio t;
+        struct tm_member d;
+        struct mls_bytes kp = { 0 }, commit = { 0 }, welcome = { 0 };
+        struct mls_proposal p = { 0 };
+        struct mls_secret *before;
+
+        (void)state;
+        trio_init(&t, 1, NULL);
+        tm_init(&d, t.a.s, "dave");
+        tm_key_package(&d, &kp);
+        t.a.as_refuse = "dave";
+        before = tm_save(t.a.g);
+        assert_int_equal(mls_group_make_add(t.a.g, &t.a.env, kp.data, kp.len, &p),
+                         MLS_E_BAD_CREDENTIAL);
+        assert_int_equal(mls_group_add(t.a.g, &t.a.env, &kp, 1, NULL, &commit, &welcome),
+                         MLS_E_BAD_CREDENTIAL);
+        assert_false(mls_group_has_pending(t.a.g));
+        tm_assert_state(t.a.g, before);
+        mls_secret_free(before);
+        /* Accepted by the AS: the same KeyPackage is fine. */
+        t.a.as_refuse = NULL;
+        assert_int_equal(mls_group_make_add(t.a.g, &t.a.env, kp.data, kp.len, &p), 0);
+        mls_proposal_clear(&p);
+        mls_bytes_clear(&kp);
+        tm_clear(&d);
+        trio_clear(&t);
+}
+
+/* R-5.3.1-4, R-7.3-4: a received Add proposal, or an Add in a received
+ * commit, whose credential the receiver's AS refuses. */
+static void
+test_group_as_refuses_received_add(void **state)
+{
+        struct trio t;
+        struct tm_member d;
+        struct mls_bytes kp = { 0 }, msg = { 0 }, commit = { 0 }, welcome = { 0 };
+        struct mls_proposal p = { 0 };
+
+        (void)state;
+        trio_init(&t, 1, NULL);
+        tm_init(&d, t.a.s, "dave");
+        tm_key_package(&d, &kp);
+        /* bob's AS accepts dave; alice's does not. */
+        t.a.as_refuse = "dave";
+        assert_int_equal(mls_group_make_add(t.b.g, &t.b.env, kp.data, kp.len, &p), 0);
+        assert_int_equal(mls_group_propose(t.b.g, &t.b.env, &p, NULL, &msg, NULL), 0);
+        expect_reject(&t.a, &msg, MLS_E_BAD_CREDENTIAL);
+        tm_process_ok(&t.c, &msg);
+        mls_bytes_clear(&msg);
+        /* By value in bob's commit. */
+        assert_int_equal(mls_group_add(t.b.g, &t.b.env, &kp, 1,
+                                       &(struct mls_commit_params){ .no_cached = true },
+                                       &commit, &welcome),
+                         0);
+        expect_reject(&t.a, &commit, MLS_E_BAD_CREDENTIAL);
+        tm_process_ok(&t.c, &commit);
+        mls_proposal_clear(&p);
+        mls_bytes_clear(&kp);
+        mls_bytes_clear(&commit);
+        mls_bytes_clear(&welcome);
+        tm_clear(&d);
+        trio_clear(&t);
+}
+
+/* R-5.3.1-3, R-7.3-4: a joiner whose AS refuses a credential in the tree
+ * (Welcome with the tree inline, or an external commit) does not join. */
+static void
+test_group_as_refuses_join(void **state)
+{
+        struct tm_member a, b, x;
+        struct mls_bytes kb = { 0 }, commit = { 0 }, welcome = { 0 }, gi = { 0 };
+        struct mls_group *g = NULL;
+        struct mls_key_package_priv *kps[1];
+        struct mls_external_join_params ep;
+        const struct mls_suite *s = mls_suite_get(1);
+
+        (void)state;
+        tm_init(&a, s, "alice");
+        tm_init(&b, s, "bob");
+        tm_init(&x, s, "xavier");
+        tm_create(&a, "as-join", NULL);
+        tm_key_package(&b, &kb);
+        assert_int_equal(mls_group_add(a.g, &a.env, &kb, 1,
+                                       &(struct mls_commit_params){ .inline_tree = true },
+                                       &commit, &welcome),
+                         0);
+        assert_int_equal(mls_group_merge_pending(a.g, NULL), 0);
+        kps[0] = b.kpp;
+        b.as_refuse = "alice";
+        b.as_calls = 0;
+        assert_int_equal(mls_group_join(welcome.data, welcome.len, NULL, 0, kps, 1, &b.opts,
+                                        &b.env, &g, NULL),
+                         MLS_E_BAD_CREDENTIAL);
+        assert_null(g);
+        assert_true(b.as_calls >= 1);
+        /* Accepted: the same Welcome joins. */
+        b.as_refuse = NULL;
+        tm_join(&b, &welcome, NULL);
+        /* By external commit: xavier's AS refuses bob. */
+        assert_int_equal(mls_group_group_info(a.g, &a.env, true, true, &gi), 0);
+        ep = (struct mls_external_join_params){ .leaf = tm_leaf(&x) };
+        x.as_refuse = "bob";
+        mls_bytes_clear(&commit);
+        assert_int_equal(mls_group_join_external(gi.data, gi.len, NULL, 0, &ep, NULL, &x.env, &g,
+                                                 &commit),
+                         MLS_E_BAD_CREDENTIAL);
+        assert_null(g);
+        x.as_refuse = NULL;
+        assert_int_equal(mls_group_join_external(gi.data, gi.len, NULL, 0, &ep, NULL, &x.env,
+                                                 &x.g, &commit),
+                         0);
+        mls_bytes_clear(&kb);
+        mls_bytes_clear(&commit);
+        mls_bytes_clear(&welcome);
+        mls_bytes_clear(&gi);
+        tm_clear(&a);
+        tm_clear(&b);
+        tm_clear(&x);
+}
+
+/* R-5.3.1-5, R-5.3.1-8, R-7.3-4: an Update proposal bringing a new
+ * credential goes to the AS with the old one as predecessor; a refused
+ * successor is rejected, the receiver's state unchanged. An Update with the
+ * same credential does not ask the AS. */
+static void
+test_group_as_refuses_update_credential(void **state)
+{
+        struct trio t;
+        struct mls_credential nc;
+        struct mls_leaf_params lp;
+        struct mls_bytes msg = { 0 };
+
+        (void)state;
+        trio_init(&t, 1, NULL);
+        /* Same credential: no AS call. */
+        assert_int_equal(mls_group_propose_update(t.b.g, &t.b.env, NULL, NULL, &msg, NULL), 0);
+        t.a.as_calls = 0;
+        t.a.as_refuse = "bob";
+        tm_process_ok(&t.a, &msg);
+        assert_int_equal(t.a.as_calls, 0);
+        mls_bytes_clear(&msg);
+        /* A new credential "bob-2". */
+        cred_basic(&nc, "bob-2");
+        lp = tm_leaf(&t.b);
+        lp.credential = &nc;
+        assert_int_equal(mls_group_propose_update(t.b.g, &t.b.env, &lp, NULL, &msg, NULL), 0);
+        t.a.as_refuse = "bob-2";
+        t.a.as_pred_calls = 0;
+        expect_reject(&t.a, &msg, MLS_E_BAD_CREDENTIAL);
+        assert_int_equal(t.a.as_pred_calls, 1);
+        assert_string_equal(t.a.as_last_pred, "bob");
+        /* carol's AS accepts bob-2 as bob's successor. */
+        t.c.as_pred_calls = 0;
+        tm_process_ok(&t.c, &msg);
+        assert_int_equal(t.c.as_pred_calls, 1);
+        assert_string_equal(t.c.as_last_pred, "bob");
+        mls_credential_clear(&nc);
+        mls_bytes_clear(&msg);
+        trio_clear(&t);
+}
+
+/* R-5.3.1-6, R-5.3.1-8, R-7.3-4: a commit whose path leaf brings a new
+ * credential for the committer. */
+static void
+test_group_as_refuses_commit_path_credential(void **state)
+{
+        struct trio t;
+        struct mls_credential nc;
+        struct mls_leaf_params lp;
+        struct mls_bytes commit = { 0 };
+        struct mls_secret *before;
+
+        (void)state;
+        trio_init(&t, 1, NULL);
+        cred_basic(&nc, "bob-2");
+        lp = tm_leaf(&t.b);
+        lp.credential = &nc;
+        /* The committer's own AS refusing its new credential: no commit. */
+        t.b.as_refuse = "bob-2";
+        before = tm_save(t.b.g);
+        assert_int_equal(mls_group_update(t.b.g, &t.b.env,
+                                          &(struct mls_commit_params){ .leaf = &lp }, &commit),
+                         MLS_E_BAD_CREDENTIAL);
+        tm_assert_state(t.b.g, before);
+        mls_secret_free(before);
+        t.b.as_refuse = NULL;
+        assert_int_equal(mls_group_update(t.b.g, &t.b.env,
+                                          &(struct mls_commit_params){ .leaf = &lp }, &commit),
+                         0);
+        t.a.as_refuse = "bob-2";
+        t.a.as_pred_calls = 0;
+        expect_reject(&t.a, &commit, MLS_E_BAD_CREDENTIAL);
+        assert_int_equal(t.a.as_pred_calls, 1);
+        assert_string_equal(t.a.as_last_pred, "bob");
+        t.c.as_pred_calls = 0;
+        tm_process_ok(&t.c, &commit);
+        assert_int_equal(t.c.as_pred_calls, 1);
+        assert_string_equal(t.c.as_last_pred, "bob");
+        assert_int_equal(mls_group_merge_pending(t.b.g, NULL), 0);
+        /* A path with the unchanged credential does not ask the AS. */
+        mls_bytes_clear(&commit);
+        assert_int_equal(mls_group_update(t.b.g, &t.b.env, NULL, &commit), 0);
+        t.c.as_calls = 0;
+        t.c.as_refuse = "bob-2";
+        tm_process_ok(&t.c, &commit);
+        assert_int_equal(t.c.as_calls, 0);
+        mls_credential_clear(&nc);
+        mls_bytes_clear(&commit);
+        trio_clear(&t);
+}
+
+/* R-5.3.1-7: a GroupContextExtensions proposal adding an external sender
+ * the AS refuses (as a proposal and by value in a commit). */
+static void
+test_group_as_refuses_external_sender(void **state)
+{
+        struct trio t;
+        struct tm_member ds;
+        struct mls_external_senders es = { 0 };
+        struct mls_extension_list ext = { 0 };
+        struct mls_bytes body = { 0 }, msg = { 0 }, commit = { 0 };
+        struct mls_proposal p = { 0 };
+
+        (void)state;
+        trio_init(&t, 1, NULL);
+        tm_init(&ds, t.a.s, "ds");
+        es.n = 1;
+        es.v = calloc(1, sizeof(*es.v));
+        assert_non_null(es.v);
+        assert_int_equal(mls_bytes_dup(&es.v[0].signature_key, &ds.sk->pub), 0);
+        cred_basic(&es.v[0].credential, "ds");
+        assert_int_equal(mls_external_senders_to_bytes(&es, &body), 0);
+        assert_int_equal(mls_extension_list_add(&ext, MLS_EXT_EXTERNAL_SENDERS, body.data,
+                                                body.len),
+                         0);
+        mls_bytes_clear(&body);
+        assert_int_equal(mls_extension_list_to_bytes(&ext, &body), 0);
+        assert_int_equal(mls_group_make_group_context_extensions(body.data, body.len, &p), 0);
+        /* bob's own AS refusing: he does not send it. */
+        t.b.as_refuse = "ds";
+        assert_int_equal(mls_group_propose(t.b.g, &t.b.env, &p, NULL, &msg, NULL),
+                         MLS_E_BAD_CREDENTIAL);
+        t.b.as_refuse = NULL;
+        assert_int_equal(mls_group_propose(t.b.g, &t.b.env, &p, NULL, &msg, NULL), 0);
+        t.a.as_refuse = "ds";
+        expect_reject(&t.a, &msg, MLS_E_BAD_CREDENTIAL);
+        tm_process_ok(&t.c, &msg);
+        assert_int_equal(mls_group_commit(t.b.g, &t.b.env,
+                                          &(struct mls_commit_params){ .proposals = &p,
+                                                                       .n_proposals = 1,
+                                                                       .no_cached = true },
+                                          &commit, NULL),
+                         0);
+        expect_reject(&t.a, &commit, MLS_E_BAD_CREDENTIAL);
+        tm_process_ok(&t.c, &commit);
+        mls_proposal_clear(&p);
+        mls_bytes_clear(&body);
+        mls_bytes_clear(&msg);
+        mls_bytes_clear(&commit);
+        mls_extension_list_clear(&ext);
+        mls_external_senders_clear(&es);
+        tm_clear(&ds);
+        trio_clear(&t);
+}
+
 int
 main(void)
 {
@@ -1448,6 +1730,12 @@ main(void)
                 cmocka_unit_test(test_group_join_rejects_bad_reinit),
                 cmocka_unit_test(test_group_gce_judges_adds_of_same_commit),
                 cmocka_unit_test(test_group_rejects_unknown_proposal_type),
+                cmocka_unit_test(test_group_as_refuses_key_package_for_add),
+                cmocka_unit_test(test_group_as_refuses_received_add),
+                cmocka_unit_test(test_group_as_refuses_join),
+                cmocka_unit_test(test_group_as_refuses_update_credential),
+                cmocka_unit_test(test_group_as_refuses_commit_path_credential),
+                cmocka_unit_test(test_group_as_refuses_external_sender),
         };
 
         if (sodium_init() < 0)

@@ -14,6 +14,10 @@
 #include "tests/unit/group_test_util.h"
 #include "mls/group-internal.h" /* the random run reads the proposal cache */
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #define MAXM 8
 
 struct world {
@@ -1167,6 +1171,183 @@ test_scenario_random_run_suites_2_3(void **state)
         random_run(3, 99, 40);
 }
 
+/* ---- x509 credentials and the AS (RFC 9420 sections 5.3, 5.3.1) ---- */
+
+/* An OpenSSL key from a suite-encoded signature public key (suites 1, 2). */
+static EVP_PKEY *
+x509_pub_pkey(const struct mls_suite *s, const struct mls_bytes *pub)
+{
+        EVP_PKEY *pk = NULL;
+
+        if (s->id == 2) {
+                EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+                OSSL_PARAM prm[3];
+
+                assert_non_null(c);
+                prm[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                                          (char *)"prime256v1", 0);
+                prm[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub->data,
+                                                           pub->len);
+                prm[2] = OSSL_PARAM_construct_end();
+                assert_int_equal(EVP_PKEY_fromdata_init(c), 1);
+                assert_int_equal(EVP_PKEY_fromdata(c, &pk, EVP_PKEY_PUBLIC_KEY, prm), 1);
+                EVP_PKEY_CTX_free(c);
+        } else {
+                pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub->data, pub->len);
+        }
+        assert_non_null(pk);
+        return pk;
+}
+
+/* DER of a certificate for `key`, named cn, serial, issued by ca (signed
+ * with ca_key; self-signed when key == ca_key). */
+static void
+x509_make(const struct mls_suite *s, EVP_PKEY *key, const char *cn, long serial,
+          EVP_PKEY *ca_key, struct mls_bytes *ret)
+{
+        X509 *x = X509_new();
+        X509_NAME *sub = X509_NAME_new(), *iss = X509_NAME_new();
+        unsigned char *der = NULL;
+        int n;
+
+        assert_non_null(x);
+        assert_non_null(sub);
+        assert_non_null(iss);
+        assert_int_equal(X509_set_version(x, 2), 1);
+        assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), serial), 1);
+        assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+        assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+        assert_int_equal(X509_NAME_add_entry_by_txt(sub, "CN", MBSTRING_ASC,
+                                                    (const unsigned char *)cn, -1, -1, 0),
+                         1);
+        assert_int_equal(X509_NAME_add_entry_by_txt(iss, "CN", MBSTRING_ASC,
+                                                    (const unsigned char *)"ca", -1, -1, 0),
+                         1);
+        assert_int_equal(X509_set_subject_name(x, sub), 1);
+        assert_int_equal(X509_set_issuer_name(x, iss), 1);
+        assert_int_equal(X509_set_pubkey(x, key), 1);
+        assert_true(X509_sign(x, ca_key, s->id == 2 ? EVP_sha256() : NULL) > 0);
+        n = i2d_X509(x, &der);
+        assert_true(n > 0);
+        assert_int_equal(mls_bytes_copy(ret, der, (size_t)n), 0);
+        OPENSSL_free(der);
+        X509_NAME_free(sub);
+        X509_NAME_free(iss);
+        X509_free(x);
+}
+
+/* m's credential becomes x509 [cert for key_of's signature key, CA cert]. */
+static void
+x509_set_cred(struct tm_member *m, const struct tm_member *key_of, long serial, EVP_PKEY *ca,
+              const struct mls_bytes *ca_der)
+{
+        EVP_PKEY *pk = x509_pub_pkey(m->s, &key_of->sk->pub);
+
+        mls_credential_clear(&m->cred);
+        m->cred.credential_type = MLS_CREDENTIAL_X509;
+        m->cred.certificates = calloc(2, sizeof(*m->cred.certificates));
+        assert_non_null(m->cred.certificates);
+        m->cred.n_certificates = 2;
+        x509_make(m->s, pk, m->name, serial, ca, &m->cred.certificates[0]);
+        assert_int_equal(mls_bytes_dup(&m->cred.certificates[1], ca_der), 0);
+        EVP_PKEY_free(pk);
+}
+
+/* R-5.3-1, R-5.3-2, R-5.3.1-1 .. -6, R-5.3.1-8, R-7.3-4: a group of
+ * members with x509 credentials (end-entity certificate for the leaf's
+ * signature key, then the CA certificate); a KeyPackage whose certificate
+ * is for another key is refused by the built-in check; a certificate
+ * rotation by commit path goes to every member's AS with the old
+ * credential as predecessor. */
+static void
+x509_run(uint16_t suite)
+{
+        struct world w;
+        struct tm_member dave;
+        struct mls_bytes ca_der = { 0 }, kp = { 0 }, commit = { 0 }, welcome = { 0 };
+        struct mls_leaf_params lp;
+        struct mls_credential rotated = { 0 };
+        const size_t who[] = { 1, 2 };
+        EVP_PKEY *ca;
+        unsigned pred_before[3];
+        struct mls_capabilities caps = { 0 };
+        uint16_t *ct;
+
+        /* Every member supports basic and x509 credentials. */
+        assert_int_equal(grp_default_capabilities(&caps), 0);
+        ct = realloc(caps.credentials.v, (caps.credentials.n + 1) * sizeof(*ct));
+        assert_non_null(ct);
+        caps.credentials.v = ct;
+        if (!grp_u16_in(&caps.credentials, MLS_CREDENTIAL_X509))
+                caps.credentials.v[caps.credentials.n++] = MLS_CREDENTIAL_X509;
+        world_init(&w, suite, 3);
+        for (size_t i = 0; i < w.n; i++)
+                w.m[i].caps = &caps;
+        ca = suite == 2 ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")
+                        : EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+        assert_non_null(ca);
+        x509_make(w.s, ca, "ca", 1, ca, &ca_der);
+        for (size_t i = 0; i < w.n; i++)
+                x509_set_cred(&w.m[i], &w.m[i], (long)(10 + i), ca, &ca_der);
+        tm_create(&w.m[0], suite == 2 ? "x509-p256" : "x509-ed25519", NULL);
+        add_members(&w, 0, who, 2, true);
+        /* R-5.3.1-3: bob's and carol's AS saw the tree's credentials. */
+        assert_true(w.m[1].as_calls >= 2);
+        assert_true(w.m[2].as_calls >= 2);
+        /* R-5.3-1: dave presents a certificate for alice's key. */
+        tm_init(&dave, w.s, "dave");
+        dave.caps = &caps;
+        x509_set_cred(&dave, &w.m[0], 20, ca, &ca_der);
+        tm_key_package(&dave, &kp);
+        assert_int_equal(mls_group_add(w.m[1].g, &w.m[1].env, &kp, 1, NULL, &commit, &welcome),
+                         MLS_E_BAD_CREDENTIAL);
+        assert_false(mls_group_has_pending(w.m[1].g));
+        mls_bytes_clear(&kp);
+        /* With his own key's certificate he is added. */
+        x509_set_cred(&dave, &dave, 21, ca, &ca_der);
+        tm_key_package(&dave, &kp);
+        assert_int_equal(mls_group_add(w.m[1].g, &w.m[1].env, &kp, 1, NULL, &commit, &welcome),
+                         0);
+        assert_int_equal(mls_group_clear_pending(w.m[1].g), 0);
+        mls_bytes_clear(&kp);
+        mls_bytes_clear(&commit);
+        mls_bytes_clear(&welcome);
+        /* R-5.3.1-6, R-5.3.1-8: carol rotates to a new certificate (same
+         * key, new serial) by a commit path. */
+        rotated.credential_type = MLS_CREDENTIAL_X509;
+        rotated.certificates = calloc(2, sizeof(*rotated.certificates));
+        assert_non_null(rotated.certificates);
+        rotated.n_certificates = 2;
+        {
+                EVP_PKEY *pk = x509_pub_pkey(w.s, &w.m[2].sk->pub);
+
+                x509_make(w.s, pk, "carol", 30, ca, &rotated.certificates[0]);
+                EVP_PKEY_free(pk);
+        }
+        assert_int_equal(mls_bytes_dup(&rotated.certificates[1], &ca_der), 0);
+        for (size_t i = 0; i < w.n; i++)
+                pred_before[i] = w.m[i].as_pred_calls;
+        lp = tm_leaf(&w.m[2]);
+        lp.credential = &rotated;
+        commit_and_deliver(&w, 2, &(struct mls_commit_params){ .leaf = &lp });
+        assert_int_equal(w.m[0].as_pred_calls, pred_before[0] + 1);
+        assert_int_equal(w.m[1].as_pred_calls, pred_before[1] + 1);
+        mls_credential_clear(&rotated);
+        mls_bytes_clear(&ca_der);
+        EVP_PKEY_free(ca);
+        tm_clear(&dave);
+        world_clear(&w);
+        mls_capabilities_clear(&caps);
+}
+
+static void
+test_scenario_x509_credentials(void **state)
+{
+        (void)state;
+        x509_run(1);
+        x509_run(2);
+}
+
 int
 main(void)
 {
@@ -1185,6 +1366,7 @@ main(void)
                 cmocka_unit_test(test_scenario_conflicting_proposals),
                 cmocka_unit_test(test_scenario_random_run_suite1),
                 cmocka_unit_test(test_scenario_random_run_suites_2_3),
+                cmocka_unit_test(test_scenario_x509_credentials),
         };
 
         if (sodium_init() < 0)
