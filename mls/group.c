@@ -145,6 +145,15 @@ grp_leaf_template(const struct mls_leaf_params *lp, const uint8_t *pub, size_t p
                 MLS_TRY(grp_capabilities_dup(lp->capabilities, &ln.capabilities));
         else
                 MLS_TRY(grp_default_capabilities(&ln.capabilities));
+        /* R-7.2-1: capabilities never list the default proposal types
+         * (0x0001-0x0007) or default extension types (0x0001-0x0005). The
+         * defaults list none; a caller's list naming one is refused. */
+        for (size_t i = 0; i < ln.capabilities.proposals.n; i++)
+                if (grp_default_proposal(ln.capabilities.proposals.v[i]))
+                        return MLS_E_INVALID_ARGUMENT;
+        for (size_t i = 0; i < ln.capabilities.extensions.n; i++)
+                if (grp_default_extension(ln.capabilities.extensions.v[i]))
+                        return MLS_E_INVALID_ARGUMENT;
         if (lp->extensions)
                 MLS_TRY(grp_extension_list_dup(lp->extensions, &ln.extensions));
         MLS_TRY(mls_bytes_copy(&ln.signature_key, pub, pub_len));
@@ -308,14 +317,19 @@ grp_senders_lookup(void *ctx, const struct mls_sender *sender, const uint8_t **r
                 const struct mls_extension *e;
 
                 if (!c->es_loaded) {
-                        /* R-12.1.8-1: only with an external_senders extension. */
+                        /* R-12.1.8-1: only with an external_senders extension.
+                         * R-12.1.8-2: the API has no application hook for
+                         * external proposals; the group's external_senders
+                         * extension is the authorisation, so a sender not in
+                         * it is refused. */
                         e = mls_extension_list_find(&gc->extensions, MLS_EXT_EXTERNAL_SENDERS);
                         if (!e)
                                 return MLS_E_INVALID_SENDER;
                         MLS_TRY(mls_extension_get_external_senders(e, &c->es));
                         c->es_loaded = true;
                 }
-                /* R-12.1.8.1-1: sender_index indexes external_senders. */
+                /* R-12.1.8.1-1, R-12.1.8-2: sender_index indexes
+                 * external_senders; any other index is not authorised. */
                 if (sender->sender_index >= c->es.n)
                         return MLS_E_TREE_INDEX;
                 *ret_pub = c->es.v[sender->sender_index].signature_key.data;

@@ -373,7 +373,8 @@ grp_apply(struct mls_group *g, const struct mls_env *env, const struct grp_rprop
                 if (p->proposal_type != MLS_PROPOSAL_UPDATE)
                         continue;
                 if (validate) {
-                        /* R-12.1.2-1, R-7.3-13, R-7.3-14, R-12.2-16 */
+                        /* R-7.3-2 (a received Update's LeafNode), R-12.1.2-1,
+                         * R-7.3-13, R-7.3-14, R-12.2-16 */
                         MLS_TRY(mls_tree_leaf_validate(g->tree, &p->update.leaf_node,
                                                        MLS_LEAF_UPDATE, li, &g->gc.group_id,
                                                        &pol));
@@ -435,7 +436,8 @@ grp_apply(struct mls_group *g, const struct mls_env *env, const struct grp_rprop
                         MLS_TRY(grp_key_package_check(g->suite, kp, ext, !l[i].cached));
                         /* R-10.1-4, R-11.1-1, R-12.2-8, R-12.2-9 (duplicate
                          * signature keys against the tree as it is now:
-                         * after the Removes), R-12.2-16 */
+                         * after the Removes), R-12.2-16, R-7.3-2 (a received
+                         * Add's LeafNode) */
                         MLS_TRY(mls_tree_leaf_validate(g->tree, &kp->leaf_node,
                                                        MLS_LEAF_KEY_PACKAGE, 0, NULL, &pol));
                         /* R-7.3-4, R-5.3.1-2, R-5.3.1-4 */

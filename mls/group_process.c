@@ -223,7 +223,11 @@ handle_commit(struct mls_group *g, const struct mls_env *env,
                 else
                         MLS_TRY(mls_credential_validate_leaf(env, g->suite, &c->path.leaf_node,
                                                              mls_tree_leaf(g->tree, committer)));
-                /* R-12.4.2-9 .. R-12.4.2-12, R-7.5-6, R-7.9.2-5: leaf
+                /* R-7.3-2, R-7.5-3: the committer's new LeafNode gets the
+                 * full LeafNode validation of an Update (capabilities, new
+                 * encryption key, signature over group_id and leaf index),
+                 * with source commit instead of update.
+                 * R-12.4.2-9 .. R-12.4.2-12, R-7.5-6, R-7.9.2-5: leaf
                  * validation, parent hash, merge. */
                 MLS_TRY(mls_treekem_path_merge(g->tree, committer, &c->path, &g->gc.group_id,
                                                a.added.v, a.added.n, &pol));

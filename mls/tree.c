@@ -1391,9 +1391,11 @@ mls_tree_add(struct mls_tree *t, const struct mls_leaf_node *ln, uint32_t *ret_l
         root = t->width - 1;
         for (x = 2 * li; x != root;) {
                 x = tree_up(x);
+                /* R-12.1.1-3: L into every non-blank parent's unmerged_leaves. */
                 if (t->par[x >> 1])
                         MLS_TRY(unmerged_insert(t, x, li));
         }
+        /* R-12.1.1-4: the new leaf holds the KeyPackage's leaf_node. */
         MLS_TRY(tree_slot_set(t, 2 * li, (void **)&l));
         tree_op_done(&o);
         *ret_leaf = li;

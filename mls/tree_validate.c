@@ -54,7 +54,9 @@ check_credential_types(const struct mls_tree *t, const struct mls_leaf_node *ln,
                  * other members" */
                 if (use > 0 && !u16_in(&ln->capabilities.credentials, c))
                         return MLS_E_UNSUPPORTED_CAPABILITY;
-                /* R-7.3-7: "the credential type is supported by all members" */
+                /* R-7.3-7: "the credential type is supported by all members";
+                 * R-13.3-1: a credential type is used only if every member
+                 * lists it. */
                 if (ct == c && sup != members)
                         return MLS_E_UNSUPPORTED_CAPABILITY;
         }

@@ -180,6 +180,101 @@ test_key_package_create_valid(void **state)
         tm_clear(&m);
 }
 
+/* No entry of l is a default type [lo, hi]. */
+static bool
+u16_none_in(const struct mls_u16_list *l, uint16_t lo, uint16_t hi)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (l->v[i] >= lo && l->v[i] <= hi)
+                        return false;
+        return true;
+}
+
+/* R-7.2-1: capabilities never list the default proposal types 1-7 or the
+ * default extension types 1-5. The default capabilities (KeyPackage and
+ * group creation) list none; a caller's list naming one is refused
+ * (KeyPackage, group creation, Update); a non-default one is accepted. */
+static void
+test_capabilities_never_list_default_types(void **state)
+{
+        static const uint16_t bad_props[] = { MLS_PROPOSAL_ADD, MLS_PROPOSAL_PSK,
+                                              MLS_PROPOSAL_GROUP_CONTEXT_EXTENSIONS };
+        static const uint16_t bad_exts[] = { MLS_EXT_APPLICATION_ID, MLS_EXT_RATCHET_TREE,
+                                             MLS_EXT_EXTERNAL_SENDERS };
+        struct tm_member m;
+        struct mls_bytes a = { 0 };
+        struct mls_key_package ka = { 0 };
+        struct mls_key_package_priv *pa = NULL;
+        struct mls_key_package_params p = { 0 };
+        struct mls_capabilities caps = { 0 };
+        struct mls_group *g = NULL;
+        const struct mls_leaf_node *own;
+        uint16_t one;
+
+        (void)state;
+        tm_init(&m, mls_suite_get(1), "caps");
+        /* defaults, KeyPackage (also with last_resort) */
+        p.leaf = tm_leaf(&m);
+        p.last_resort = true;
+        assert_int_equal(mls_key_package_create(m.s, &p, &m.env, &a, &pa), 0);
+        assert_int_equal(grp_key_package_decode(a.data, a.len, &ka), 0);
+        assert_true(u16_none_in(&ka.leaf_node.capabilities.proposals, 1, 7));
+        assert_true(u16_none_in(&ka.leaf_node.capabilities.extensions, 1, 5));
+        mls_key_package_clear(&ka);
+        mls_key_package_priv_free(pa);
+        pa = NULL;
+        mls_bytes_clear(&a);
+        /* defaults, group creation */
+        tm_create(&m, "caps", NULL);
+        own = mls_tree_leaf(m.g->tree, mls_group_own_leaf(m.g));
+        assert_non_null(own);
+        assert_true(u16_none_in(&own->capabilities.proposals, 1, 7));
+        assert_true(u16_none_in(&own->capabilities.extensions, 1, 5));
+        /* a caller's list with a default proposal type */
+        assert_int_equal(grp_default_capabilities(&caps), 0);
+        caps.proposals.v = &one;
+        caps.proposals.n = 1;
+        p.leaf.capabilities = &caps;
+        for (size_t i = 0; i < sizeof(bad_props) / sizeof(bad_props[0]); i++) {
+                one = bad_props[i];
+                assert_int_equal(mls_key_package_create(m.s, &p, &m.env, &a, &pa),
+                                 MLS_E_INVALID_ARGUMENT);
+                assert_null(pa);
+                assert_int_equal(mls_group_create(m.s, (const uint8_t *)"x", 1, &p.leaf, NULL,
+                                                  &m.opts, &m.env, &g),
+                                 MLS_E_INVALID_ARGUMENT);
+                assert_null(g);
+                assert_int_equal(mls_group_propose_update(m.g, &m.env, &p.leaf, NULL, &a, NULL),
+                                 MLS_E_INVALID_ARGUMENT);
+                assert_int_equal(a.len, 0);
+        }
+        /* a non-default (unknown) proposal type is fine */
+        one = 0x0a0a;
+        assert_int_equal(mls_key_package_create(m.s, &p, &m.env, &a, &pa), 0);
+        mls_key_package_priv_free(pa);
+        pa = NULL;
+        mls_bytes_clear(&a);
+        caps.proposals.v = NULL;
+        caps.proposals.n = 0;
+        /* a caller's list with a default extension type */
+        caps.extensions.v = &one;
+        caps.extensions.n = 1;
+        for (size_t i = 0; i < sizeof(bad_exts) / sizeof(bad_exts[0]); i++) {
+                one = bad_exts[i];
+                assert_int_equal(mls_key_package_create(m.s, &p, &m.env, &a, &pa),
+                                 MLS_E_INVALID_ARGUMENT);
+                assert_null(pa);
+        }
+        one = 0x0a0a;
+        assert_int_equal(mls_key_package_create(m.s, &p, &m.env, &a, &pa), 0);
+        mls_key_package_priv_free(pa);
+        mls_bytes_clear(&a);
+        caps.extensions.v = NULL;
+        caps.extensions.n = 0;
+        mls_capabilities_clear(&caps);
+        tm_clear(&m);
+}
+
 static void
 test_key_package_priv_save_load(void **state)
 {
@@ -595,6 +690,7 @@ main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_signer_label_allowlist),
                 cmocka_unit_test(test_key_package_create_valid),
+                cmocka_unit_test(test_capabilities_never_list_default_types),
                 cmocka_unit_test(test_key_package_priv_save_load),
                 cmocka_unit_test(test_group_create_initial_state),
                 cmocka_unit_test(test_group_save_load_round_trip),

@@ -1147,6 +1147,134 @@ test_group_rejects_bad_external_resync(void **state)
         trio_clear(&t);
 }
 
+/* ---- received LeafNodes (sections 7.3, 7.5) ---- */
+
+/* Removes v from a u16 list (the capabilities of a leaf). */
+static void
+u16_drop(struct mls_u16_list *l, uint16_t v)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < l->n; i++)
+                if (l->v[i] != v)
+                        l->v[k++] = l->v[i];
+        assert_true(k < l->n);
+        l->n = k;
+}
+
+/* R-7.3-2: a LeafNode received in an Add (KeyPackage), an Update proposal
+ * or a Commit path is validated by the receiver, which rejects it and
+ * keeps its state: a leaf whose capabilities lack the group's suite
+ * (validly re-signed), and for the Add a bad leaf signature under a valid
+ * KeyPackage signature. R-7.5-3: the committer's new leaf obeys the
+ * Update rules (capabilities, a new encryption key, signature over
+ * group_id and leaf index) but carries source commit, not update. */
+static void
+test_group_validates_received_leaf_nodes(void **state)
+{
+        struct trio t;
+        struct mls_bytes msg = { 0 }, m2 = { 0 };
+        struct mls_authenticated_content ac;
+        struct mls_leaf_node *ln;
+        uint32_t bl;
+        uint16_t suite;
+
+        (void)state;
+        trio_init(&t, 1, NULL);
+        suite = t.a.s->id;
+        bl = mls_group_own_leaf(t.b.g);
+
+        /* Add: the KeyPackage's leaf, with the KeyPackage re-signed */
+        for (int v = 0; v < 2; v++) {
+                struct tm_member d;
+                struct mls_proposal q = { 0 };
+                struct mls_key_package_params kpp = { 0 };
+                struct mls_key_package *k;
+                struct mls_writer w;
+                struct mls_bytes sig = { 0 };
+
+                tm_init(&d, t.a.s, "dave");
+                kpp.leaf = tm_leaf(&d);
+                kp_proposal(&d, &kpp, &q);
+                k = &q.add.key_package;
+                if (v == 0) {
+                        u16_drop(&k->leaf_node.capabilities.cipher_suites, suite);
+                        assert_int_equal(grp_leaf_sign(&k->leaf_node, NULL, 0, &d.sk->signer), 0);
+                } else {
+                        k->leaf_node.signature.data[3] ^= 0x10;
+                }
+                mls_writer_init(&w);
+                assert_int_equal(mls_key_package_tbs_encode(&w, k), 0);
+                assert_int_equal(mls_signer_sign(&d.sk->signer, MLS_SIGN_LABEL_KEY_PACKAGE, w.buf,
+                                                 w.len, &sig),
+                                 0);
+                mls_writer_clear(&w);
+                mls_bytes_clear(&k->signature);
+                k->signature = sig;
+                expect_forged(&t, &q, 1, NULL, false,
+                              v == 0 ? MLS_E_UNSUPPORTED_CAPABILITY : MLS_E_BAD_SIGNATURE);
+                mls_proposal_clear(&q);
+                tm_clear(&d);
+        }
+
+        /* Update proposal: capabilities without the group's suite */
+        assert_int_equal(mls_group_propose_update(t.b.g, &t.b.env, NULL, NULL, &msg, NULL), 0);
+        open_public(&msg, &ac);
+        assert_int_equal(ac.content.content_type, MLS_CONTENT_PROPOSAL);
+        ln = &ac.content.proposal.update.leaf_node;
+        u16_drop(&ln->capabilities.cipher_suites, suite);
+        assert_int_equal(grp_leaf_sign(ln, &t.a.g->gc.group_id, bl, &t.b.sk->signer), 0);
+        reprotect(t.a.g, &ac, &t.b.sk->signer, &m2);
+        expect_reject(&t.a, &m2, MLS_E_UNSUPPORTED_CAPABILITY);
+        mls_bytes_clear(&m2);
+        /* the genuine Update is accepted (the forgery alone was wrong) */
+        tm_process_ok(&t.a, &msg);
+        mls_authenticated_content_clear(&ac);
+        mls_bytes_clear(&msg);
+        trio_clear(&t);
+
+        /* Commit path leaf (R-7.5-3) */
+        trio_init(&t, 1, NULL);
+        bl = mls_group_own_leaf(t.b.g);
+        for (int v = 0; v < 3; v++) {
+                static const int want[] = { MLS_E_UNSUPPORTED_CAPABILITY, MLS_E_DUPLICATE_KEY,
+                                            MLS_E_INVALID_LEAF };
+
+                assert_int_equal(mls_group_update(t.b.g, &t.b.env, NULL, &msg), 0);
+                assert_int_equal(mls_group_clear_pending(t.b.g), 0);
+                open_public(&msg, &ac);
+                assert_true(ac.content.commit.has_path);
+                ln = &ac.content.commit.path.leaf_node;
+                switch (v) {
+                case 0: /* as for an Update: the group's suite supported */
+                        u16_drop(&ln->capabilities.cipher_suites, suite);
+                        break;
+                case 1: /* as for an Update (R-7.3-14): a new encryption key */
+                        mls_bytes_clear(&ln->encryption_key);
+                        assert_int_equal(mls_bytes_dup(&ln->encryption_key,
+                                                       &mls_tree_leaf(t.a.g->tree, bl)
+                                                                ->encryption_key),
+                                         0);
+                        break;
+                default: /* the exception: source commit, never update */
+                        ln->leaf_node_source = MLS_LEAF_SOURCE_UPDATE;
+                        break;
+                }
+                assert_int_equal(grp_leaf_sign(ln, &t.a.g->gc.group_id, bl, &t.b.sk->signer), 0);
+                reprotect(t.a.g, &ac, &t.b.sk->signer, &m2);
+                expect_reject(&t.a, &m2, want[v]);
+                mls_authenticated_content_clear(&ac);
+                mls_bytes_clear(&m2);
+                mls_bytes_clear(&msg);
+        }
+        /* a genuine commit of bob still goes through */
+        assert_int_equal(mls_group_update(t.b.g, &t.b.env, NULL, &msg), 0);
+        tm_deliver(&t.b, &msg, t.all, 3);
+        tm_check_same(t.all, 3);
+        mls_bytes_clear(&msg);
+        trio_clear(&t);
+}
+
 /* ---- external proposals (section 12.1.8) ---- */
 
 /* R-12.1.8-4: an external sender may not send an Update; R-12.1.6-1: an
@@ -1182,7 +1310,8 @@ test_group_rejects_bad_proposals(void **state)
                 assert_int_equal(mls_group_make_group_context_extensions(dup, sizeof(dup), &p),
                                  MLS_E_DUPLICATE_EXTENSION);
         }
-        /* R-12.1.8-1: no external_senders extension, no external sender */
+        /* R-12.1.8-1, R-12.1.8-2: no external_senders extension, no
+         * authorised external sender */
         p = (struct mls_proposal){ .proposal_type = MLS_PROPOSAL_REMOVE };
         p.remove.removed = 2;
         assert_int_equal(mls_external_proposal_create(t.a.s, gid, gl, mls_group_epoch(t.a.g),
@@ -1725,6 +1854,7 @@ main(void)
                 cmocka_unit_test(test_group_join_rejects_tree_hash_mismatch),
                 cmocka_unit_test(test_group_rejects_bad_external_commits),
                 cmocka_unit_test(test_group_rejects_bad_external_resync),
+                cmocka_unit_test(test_group_validates_received_leaf_nodes),
                 cmocka_unit_test(test_group_rejects_bad_proposals),
                 cmocka_unit_test(test_group_join_rejects_bad_branch),
                 cmocka_unit_test(test_group_join_rejects_bad_reinit),

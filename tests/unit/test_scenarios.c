@@ -496,7 +496,9 @@ test_scenario_external_sender_add_remove(void **state)
         assert_true(mls_group_is_removed(w.m[2].g));
         tm_check_same(w.all, w.n);
         mls_bytes_clear(&commit);
-        /* R-12.1.8-1: an unknown external sender index is refused */
+        /* R-12.1.8-1, R-12.1.8-2: an external sender outside the
+         * external_senders extension (the authorisation) is refused, state
+         * unchanged */
         p.proposal_type = MLS_PROPOSAL_REMOVE;
         p.remove.removed = mls_group_own_leaf(w.m[3].g);
         assert_int_equal(mls_external_proposal_create(w.s, gid, gl, mls_group_epoch(w.m[0].g),
@@ -1340,6 +1342,70 @@ x509_run(uint16_t suite)
         mls_capabilities_clear(&caps);
 }
 
+/* R-13.3-1: a credential type may be used only if every member lists it.
+ * Alice and bob list basic only: a joiner with an x509 credential (which
+ * itself lists basic and x509) is refused, nothing changes. Once alice and
+ * bob list x509 too (a commit each with new capabilities), he is added. */
+static void
+test_scenario_credential_type_needs_every_member(void **state)
+{
+        struct world w;
+        struct tm_member dave;
+        struct mls_bytes ca_der = { 0 }, kp = { 0 }, commit = { 0 }, welcome = { 0 };
+        struct mls_capabilities caps = { 0 };
+        struct mls_secret *before;
+        struct mls_leaf_params lp;
+        const size_t who[] = { 1 };
+        EVP_PKEY *ca;
+        uint16_t *ct;
+
+        (void)state;
+        assert_int_equal(grp_default_capabilities(&caps), 0);
+        assert_false(grp_u16_in(&caps.credentials, MLS_CREDENTIAL_X509));
+        ct = realloc(caps.credentials.v, (caps.credentials.n + 1) * sizeof(*ct));
+        assert_non_null(ct);
+        caps.credentials.v = ct;
+        caps.credentials.v[caps.credentials.n++] = MLS_CREDENTIAL_X509;
+        world_init(&w, 1, 2);
+        tm_create(&w.m[0], "x509-not-everyone", NULL);
+        add_members(&w, 0, who, 1, true);
+        ca = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+        assert_non_null(ca);
+        x509_make(w.s, ca, "ca", 1, ca, &ca_der);
+        tm_init(&dave, w.s, "dave");
+        dave.caps = &caps;
+        x509_set_cred(&dave, &dave, 40, ca, &ca_der);
+        tm_key_package(&dave, &kp);
+        before = tm_save(w.m[0].g);
+        assert_int_equal(mls_group_add(w.m[0].g, &w.m[0].env, &kp, 1, NULL, &commit, &welcome),
+                         MLS_E_UNSUPPORTED_CAPABILITY);
+        assert_false(mls_group_has_pending(w.m[0].g));
+        tm_assert_state(w.m[0].g, before);
+        mls_secret_free(before);
+        /* alice lists x509: bob still does not */
+        lp = tm_leaf(&w.m[0]);
+        lp.capabilities = &caps;
+        commit_and_deliver(&w, 0, &(struct mls_commit_params){ .leaf = &lp });
+        assert_int_equal(mls_group_add(w.m[0].g, &w.m[0].env, &kp, 1, NULL, &commit, &welcome),
+                         MLS_E_UNSUPPORTED_CAPABILITY);
+        assert_false(mls_group_has_pending(w.m[0].g));
+        /* bob too: now every member lists it */
+        lp = tm_leaf(&w.m[1]);
+        lp.capabilities = &caps;
+        commit_and_deliver(&w, 1, &(struct mls_commit_params){ .leaf = &lp });
+        assert_int_equal(mls_group_add(w.m[0].g, &w.m[0].env, &kp, 1, NULL, &commit, &welcome),
+                         0);
+        assert_int_equal(mls_group_clear_pending(w.m[0].g), 0);
+        mls_bytes_clear(&commit);
+        mls_bytes_clear(&welcome);
+        mls_bytes_clear(&kp);
+        mls_bytes_clear(&ca_der);
+        EVP_PKEY_free(ca);
+        tm_clear(&dave);
+        world_clear(&w);
+        mls_capabilities_clear(&caps);
+}
+
 static void
 test_scenario_x509_credentials(void **state)
 {
@@ -1367,6 +1433,7 @@ main(void)
                 cmocka_unit_test(test_scenario_random_run_suite1),
                 cmocka_unit_test(test_scenario_random_run_suites_2_3),
                 cmocka_unit_test(test_scenario_x509_credentials),
+                cmocka_unit_test(test_scenario_credential_type_needs_every_member),
         };
 
         if (sodium_init() < 0)

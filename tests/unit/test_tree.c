@@ -442,7 +442,8 @@ test_tree_shrinks_after_mass_removal(void **state)
 }
 
 /* Add inserts the new leaf, sorted, into every non-blank parent's
- * unmerged_leaves on its path (section 12.1.1, R-7.1-1). */
+ * unmerged_leaves on its path (section 12.1.1, R-7.1-1, R-12.1.1-3) and the
+ * new leaf holds exactly the KeyPackage's leaf_node (R-12.1.1-4). */
 static void
 test_tree_add_unmerged_bookkeeping(void **state)
 {
@@ -451,6 +452,7 @@ test_tree_add_unmerged_bookkeeping(void **state)
         struct mls_tree *t;
         struct mls_leaf_node l = { 0 };
         const struct mls_parent_node *p;
+        struct mls_bytes want = { 0 }, got = { 0 };
         uint32_t li;
 
         (void)state;
@@ -461,8 +463,16 @@ test_tree_add_unmerged_bookkeeping(void **state)
         assert_int_equal(mls_tree_width(t), 8);
         assert_int_equal(tf_fake_leaf(200, 16, &l), 0);
         assert_int_equal(mls_tree_add(t, &l, &li), 0);
-        mls_leaf_node_clear(&l);
         assert_int_equal(li, 2);
+        /* R-12.1.1-4: the leaf slot holds the added leaf_node, byte for byte */
+        assert_non_null(mls_tree_leaf(t, 2));
+        assert_int_equal(mls_leaf_node_to_bytes(&l, &want), 0);
+        assert_int_equal(mls_leaf_node_to_bytes(mls_tree_leaf(t, 2), &got), 0);
+        assert_true(mls_bytes_eq(&want, &got));
+        mls_bytes_clear(&want);
+        mls_bytes_clear(&got);
+        mls_leaf_node_clear(&l);
+        /* R-12.1.1-3: non-blank parent 3 on leaf 2's path gains 2, sorted */
         p = mls_tree_parent(t, 3);
         assert_non_null(p);
         assert_list(&p->unmerged_leaves, (const uint32_t[]){ 2, 3 }, 2);

@@ -71,6 +71,9 @@ vec_tree_operations(struct vec_case *c)
                 return vec_fail(c, "proposal: %s", mls_err_name(e));
         switch (x.prop.proposal_type) {
         case MLS_PROPOSAL_ADD:
+                /* R-12.1.1-3, R-12.1.1-4: the whole tree_after compared below
+                 * proves the new leaf's leaf_node and the unmerged_leaves of
+                 * every non-blank parent on its direct path. */
                 e = mls_tree_add(x.t, &x.prop.add.key_package.leaf_node, &li);
                 break;
         case MLS_PROPOSAL_UPDATE:
