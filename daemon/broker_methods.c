@@ -2000,6 +2000,37 @@ reply_empty(struct broker *b, DBusMessage *msg)
         send_reply(b, dbus_message_new_method_return(msg));
 }
 
+/* Replies with an `aay` made of the byte strings of an engine result list;
+ * an error reply if the message cannot be built (the caller always gets an
+ * answer). */
+static void
+reply_aay_list(struct broker *b, DBusMessage *msg, const struct mkd_val *list)
+{
+        DBusMessage *m = dbus_message_new_method_return(msg);
+        DBusMessageIter it, arr;
+        struct mkd_list_iter li;
+        const uint8_t *p;
+        size_t len;
+        bool ok;
+
+        if (!m) {
+                b_reply_error(b, msg, MLS_E_NOMEM, "out of memory");
+                return;
+        }
+        dbus_message_iter_init_append(m, &it);
+        ok = dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "ay", &arr);
+        mkd_list_iter_init(&li, list);
+        while (ok && mkd_list_next_bytes(&li, &p, &len))
+                ok = append_ay(&arr, p, len);
+        ok = ok && dbus_message_iter_close_container(&it, &arr);
+        if (ok) {
+                send_reply(b, m);
+        } else {
+                dbus_message_unref(m);
+                b_reply_error(b, msg, MLS_E_NOMEM, "out of memory");
+        }
+}
+
 void
 b_complete(struct broker *b, struct b_call *c, int status, const struct mkd_val *res)
 {
@@ -2023,28 +2054,9 @@ b_complete(struct broker *b, struct b_call *c, int status, const struct mkd_val 
                         reply_empty(b, c->msg);
                 }
                 break;
-        case K_GENERATE_KEY_PACKAGES: {
-                DBusMessage *m = dbus_message_new_method_return(c->msg);
-                DBusMessageIter it, arr;
-                struct mkd_list_iter li;
-                const uint8_t *p;
-                size_t len;
-                bool ok;
-
-                if (!m)
-                        break;
-                dbus_message_iter_init_append(m, &it);
-                ok = dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "ay", &arr);
-                mkd_list_iter_init(&li, &res[0]);
-                while (ok && mkd_list_next_bytes(&li, &p, &len))
-                        ok = append_ay(&arr, p, len);
-                ok = ok && dbus_message_iter_close_container(&it, &arr);
-                if (ok)
-                        send_reply(b, m);
-                else
-                        dbus_message_unref(m);
+        case K_GENERATE_KEY_PACKAGES:
+                reply_aay_list(b, c->msg, &res[0]);
                 break;
-        }
         case K_CREATE_GROUP:
         case K_JOIN_GROUP:
                 r = b_index_put_group(b, res[0].p, res[0].len, &g);
@@ -2165,30 +2177,9 @@ b_complete(struct broker *b, struct b_call *c, int status, const struct mkd_val 
         case K_TEST:
                 reply_empty(b, c->msg);
                 break;
-        case K_TEST_SECRETS: {
-                DBusMessage *m = dbus_message_new_method_return(c->msg);
-                DBusMessageIter it, arr;
-                struct mkd_list_iter li;
-                const uint8_t *p;
-                size_t len;
-                bool ok;
-
-                if (!m)
-                        break;
-                dbus_message_iter_init_append(m, &it);
-                ok = dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "ay", &arr);
-                mkd_list_iter_init(&li, &res[0]);
-                while (ok && mkd_list_next_bytes(&li, &p, &len))
-                        ok = append_ay(&arr, p, len);
-                ok = ok && dbus_message_iter_close_container(&it, &arr);
-                if (ok)
-                        send_reply(b, m);
-                else {
-                        dbus_message_unref(m);
-                        b_reply_error(b, c->msg, MLS_E_INTERNAL, "out of memory");
-                }
+        case K_TEST_SECRETS:
+                reply_aay_list(b, c->msg, &res[0]);
                 break;
-        }
 #endif
         }
         if (r < 0) {
