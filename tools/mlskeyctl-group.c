@@ -1177,12 +1177,15 @@ cmd_group_propose(struct ctl *ctl, const struct ctl_command *cmd, int argc, char
         return status;
 }
 
+/* A group command whose result is one byte string written to --out
+ * (required; "-" for stdout). */
 static int
-cmd_group_leave(struct ctl *ctl, const struct ctl_command *cmd, int argc, char **argv)
+group_blob_cmd(struct ctl *ctl, const struct ctl_command *cmd, int argc, char **argv,
+               int (*fn)(struct mlskey_client *c, const char *group, struct mlskey_buf *ret))
 {
         static const struct option opts[] = { CTL_COMMON_OPTIONS, O_OUT, O_HEX, O_END };
         struct gargs a;
-        struct mlskey_buf prop = MLSKEY_BUF_INIT;
+        struct mlskey_buf out = MLSKEY_BUF_INIT;
         char *group = NULL;
         int r, status;
 
@@ -1190,13 +1193,19 @@ cmd_group_leave(struct ctl *ctl, const struct ctl_command *cmd, int argc, char *
         if (status == 0 && group && !a.out)
                 status = ctl_usage(cmd, "--out is required (\"-\" for stdout)");
         if (status == 0 && group) {
-                r = mlskey_group_leave(ctl->client, group, &prop);
-                status = r < 0 ? ctl_fail(r) : write_output(a.out, &prop, a.hex);
+                r = fn(ctl->client, group, &out);
+                status = r < 0 ? ctl_fail(r) : write_output(a.out, &out, a.hex);
         }
-        mlskey_buf_clear(&prop);
+        mlskey_buf_clear(&out);
         free(group);
         gargs_free(&a);
         return status == CTL_CONTINUE ? 0 : status;
+}
+
+static int
+cmd_group_leave(struct ctl *ctl, const struct ctl_command *cmd, int argc, char **argv)
+{
+        return group_blob_cmd(ctl, cmd, argc, argv, mlskey_group_leave);
 }
 
 /* ---- reinit, branch ---- */
@@ -1310,23 +1319,7 @@ cmd_group_info(struct ctl *ctl, const struct ctl_command *cmd, int argc, char **
 static int
 cmd_group_tree(struct ctl *ctl, const struct ctl_command *cmd, int argc, char **argv)
 {
-        static const struct option opts[] = { CTL_COMMON_OPTIONS, O_OUT, O_HEX, O_END };
-        struct gargs a;
-        struct mlskey_buf tree = MLSKEY_BUF_INIT;
-        char *group = NULL;
-        int r, status;
-
-        status = parse_group(ctl, cmd, argc, argv, opts, 1, 1, &a, &group);
-        if (status == 0 && group && !a.out)
-                status = ctl_usage(cmd, "--out is required (\"-\" for stdout)");
-        if (status == 0 && group) {
-                r = mlskey_group_ratchet_tree(ctl->client, group, &tree);
-                status = r < 0 ? ctl_fail(r) : write_output(a.out, &tree, a.hex);
-        }
-        mlskey_buf_clear(&tree);
-        free(group);
-        gargs_free(&a);
-        return status == CTL_CONTINUE ? 0 : status;
+        return group_blob_cmd(ctl, cmd, argc, argv, mlskey_group_ratchet_tree);
 }
 
 static int
