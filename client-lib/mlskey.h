@@ -189,6 +189,12 @@ extern "C" {
           "received proposals must be committed before sending application data")            \
         X(MLSKEY_ERROR_GROUP_EXISTS, -47, "GroupExists", 1,                                  \
           "a group with this group id already exists")                                       \
+        X(MLSKEY_ERROR_TPM_FAILURE, -48, "TpmFailure", 1,                                    \
+          "the TPM is not available or failed")                                              \
+        X(MLSKEY_ERROR_TPM_POLICY_FAILURE, -49, "TpmPolicyFailure", 1,                       \
+          "the TPM refused to unseal: the PCR values differ from those sealed to")           \
+        X(MLSKEY_ERROR_ROLLBACK_DETECTED, -50, "RollbackDetected", 1,                        \
+          "stored state is older than the TPM's monotonic counter (rollback)")               \
         X(MLSKEY_ERROR_UNKNOWN, -1000, "Unknown", 0,                                         \
           "the daemon sent an error this library does not know")                             \
         X(MLSKEY_ERROR_TIMEOUT, -1001, "Timeout", 0, "no reply before the timeout expired")  \

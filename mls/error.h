@@ -99,7 +99,12 @@
         X(MLS_E_BAD_CONFIG, -61, "InvalidConfiguration", "configuration file is invalid")  \
         X(MLS_E_PROPOSALS_PENDING, -62, "ProposalsPending",                                \
           "received proposals must be committed before sending application data")          \
-        X(MLS_E_GROUP_EXISTS, -63, "GroupExists", "a group with this group id already exists")
+        X(MLS_E_GROUP_EXISTS, -63, "GroupExists", "a group with this group id already exists") \
+        X(MLS_E_TPM, -64, "TpmFailure", "the TPM is not available or failed")              \
+        X(MLS_E_TPM_POLICY, -65, "TpmPolicyFailure",                                       \
+          "the TPM refused to unseal: the PCR values differ from those sealed to")         \
+        X(MLS_E_ROLLBACK, -66, "RollbackDetected",                                         \
+          "stored state is older than the TPM's monotonic counter (rollback)")
 
 #define MLS_ERR_DECL_(name, val, ext, text) name = val,
 enum mls_err {
