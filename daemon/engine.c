@@ -86,7 +86,25 @@ struct eng_group {
         uint8_t identity[OBJ_ID_LEN];
         uint64_t version;
         struct mls_group *g;
+        /* Sender reservation: the saved state resumes our own ratchets of
+         * epoch res_epoch at generation res_until (see save_group). */
+        uint64_t res_epoch;
+        uint64_t res_until;
+        bool res_valid;
 };
+
+/*
+ * Application messages sent per durable write. Encrypt does not write the
+ * group for every message: a write saves our own ratchets SEND_RESERVE
+ * generations ahead (mls_group_save_ahead), and the messages of those
+ * generations are then sent from memory. After a crash the group reloads
+ * past them, so no generation (key and nonce) is ever used twice and every
+ * acknowledged message stays acknowledged; receivers see a gap of at most
+ * SEND_RESERVE generations, well inside their forward window
+ * (max_forward_distance, 1000 by default). The saved ratchet secret is the
+ * stepped one, so the state at rest cannot derive the reserved keys.
+ */
+#define SEND_RESERVE 128
 
 /* The writes of one request. */
 struct eng_write {
@@ -107,6 +125,8 @@ struct engine {
         int vault_fd;
         uint32_t vault_req_id;
         struct mkd_ipc_rbuf vault_rb;
+        /* Guarded blocks for the frames and writers of every request. */
+        struct mls_gpool *pool;
         struct mkd_op_gate gate;
         struct eng_identity **ids;
         size_t n_ids;
@@ -297,8 +317,8 @@ vault_call(struct engine *e, uint16_t opcode, const struct mkd_val *args,
         struct mkd_ipc_reply rep = { 0 };
         int r;
 
-        mls_writer_init_secure(&a);
-        mls_writer_init_secure(&w);
+        mls_writer_init_pool(&a, e->pool);
+        mls_writer_init_pool(&w, e->pool);
         MLS_TRY(mkd_proto_encode(&a, op->args, args));
         req = (struct mkd_ipc_request){
                 .id = ++e->vault_req_id, .op = opcode, .caller_uid = 0,
@@ -553,15 +573,35 @@ seal_object(struct engine *e, uint8_t type, const uint8_t id[OBJ_ID_LEN], uint64
 }
 
 static int
-save_group(struct engine *e, struct eng_group *g, struct eng_writes *wl)
+save_group_ex(struct engine *e, struct eng_group *g, bool reserve, struct eng_writes *wl)
 {
         _mls_secret_ struct mls_secret *state = NULL;
         _mls_writer_ struct mls_writer w;
+        uint64_t epoch = mls_group_epoch(g->g), next;
+        uint32_t ahead = 0;
 
+        /* Keep what is reserved (a save must never move the saved ratchet
+         * back below a generation already handed out), or reserve anew. */
+        MLS_TRY(mls_group_own_generation(g->g, &next));
+        if (reserve)
+                ahead = SEND_RESERVE;
+        else if (g->res_valid && g->res_epoch == epoch && g->res_until > next)
+                ahead = g->res_until - next < SEND_RESERVE ? (uint32_t)(g->res_until - next)
+                                                           : SEND_RESERVE;
         mls_writer_init_secure(&w);
-        MLS_TRY(mls_group_save(g->g, &state));
+        MLS_TRY(mls_group_save_ahead(g->g, ahead, &state));
         MLS_TRY(wrap_state(g->identity, state, &w));
-        return seal_object(e, MKD_OBJ_GROUP, g->id, ++g->version, &w, wl);
+        MLS_TRY(seal_object(e, MKD_OBJ_GROUP, g->id, ++g->version, &w, wl));
+        g->res_epoch = epoch;
+        g->res_until = next + ahead;
+        g->res_valid = true;
+        return 0;
+}
+
+static int
+save_group(struct engine *e, struct eng_group *g, struct eng_writes *wl)
+{
+        return save_group_ex(e, g, false, wl);
 }
 
 static int
@@ -1322,16 +1362,26 @@ h_encrypt(struct req *q)
         struct eng_identity *idn;
         struct mls_bytes aad, msg = { 0 };
         struct mls_env env;
+        uint64_t gen;
+        bool reserved;
         int r;
 
         MLS_TRY(req_group(q, &g, &idn));
         make_env(idn, &env);
+        MLS_TRY(mls_group_own_generation(g->g, &gen));
         aad = (struct mls_bytes){ .data = (uint8_t *)a[MKD_EN_AAD].p, .len = a[MKD_EN_AAD].len };
         MLS_TRY(mls_group_encrypt(g->g, &env, a[MKD_EN_PLAINTEXT].p, a[MKD_EN_PLAINTEXT].len,
                                   aad.len ? &aad : NULL, &msg));
-        r = save_group(q->e, g, q->wl);
+        /* Durable before the reply only when generation gen was not
+         * reserved by an earlier write (see SEND_RESERVE). */
+        reserved = g->res_valid && g->res_epoch == mls_group_epoch(g->g) && gen < g->res_until;
+        r = reserved ? 0 : save_group_ex(q->e, g, true, q->wl);
         if (r == 0)
                 r = result_summary_bytes(q->op, g, msg.data, msg.len, q->res);
+        /* A failed request drops its writes: forget a reservation that
+         * was not stored. */
+        if (r < 0 && !reserved)
+                g->res_valid = false;
         mls_bytes_clear(&msg);
         return r;
 }
@@ -1923,8 +1973,8 @@ serve_one(struct engine *e, const struct mkd_ipc_frame *f)
         struct req q;
         int r, status;
 
-        mls_writer_init_secure(&res);
-        mls_writer_init_secure(&out);
+        mls_writer_init_pool(&res, e->pool);
+        mls_writer_init_pool(&out, e->pool);
         r = mkd_ipc_request_parse(f->data, f->len, &rq);
         if (r < 0) {
                 mkd_log_code(MKD_LOG_ERR, r, "malformed request from the broker");
@@ -2009,8 +2059,13 @@ mkd_engine_main(int broker_fd, int vault_fd, enum mkd_seccomp_mode mode)
                 mkd_log_code(MKD_LOG_ERR, r, "cannot enter the sandbox");
                 return r;
         }
+        r = mls_gpool_new(&e.pool);
+        if (r < 0)
+                return r;
         mkd_ipc_rbuf_init(&rb, 0, true);
+        mkd_ipc_rbuf_set_pool(&rb, e.pool);
         mkd_ipc_rbuf_init(&e.vault_rb, 0, true);
+        mkd_ipc_rbuf_set_pool(&e.vault_rb, e.pool);
 #ifdef MKD_TEST_OPS
         mls_writer_init_secure(&e.test_journal);
 #endif
@@ -2031,6 +2086,8 @@ mkd_engine_main(int broker_fd, int vault_fd, enum mkd_seccomp_mode mode)
                         break;
         }
         mkd_ipc_rbuf_clear(&e.vault_rb);
+        mkd_ipc_rbuf_clear(&rb);
+        mls_gpool_free(e.pool);
         for (size_t i = 0; i < e.n_groups; i++)
                 group_free(e.groups[i]);
         for (size_t i = 0; i < e.n_kps; i++)

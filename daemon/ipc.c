@@ -241,12 +241,12 @@ mkd_ipc_reply_clear(struct mkd_ipc_reply *rep)
 /* ---- frames ---- */
 
 static void
-body_free(uint8_t *p, bool secure)
+body_free(uint8_t *p, bool secure, struct mls_gpool *pool, size_t cap)
 {
         if (!p)
                 return;
         if (secure)
-                sodium_free(p); /* wipes */
+                mls_gpool_release(pool, p, cap); /* wipes */
         else
                 free(p);
 }
@@ -254,7 +254,7 @@ body_free(uint8_t *p, bool secure)
 void
 mkd_ipc_frame_clear(struct mkd_ipc_frame *f)
 {
-        body_free(f->data, f->secure);
+        body_free(f->data, f->secure, f->pool, f->cap);
         *f = (struct mkd_ipc_frame){ .data = NULL };
 }
 
@@ -267,9 +267,15 @@ mkd_ipc_rbuf_init(struct mkd_ipc_rbuf *rb, size_t max, bool secure)
 }
 
 void
+mkd_ipc_rbuf_set_pool(struct mkd_ipc_rbuf *rb, struct mls_gpool *pool)
+{
+        rb->pool = pool;
+}
+
+void
 mkd_ipc_rbuf_clear(struct mkd_ipc_rbuf *rb)
 {
-        body_free(rb->body, rb->secure);
+        body_free(rb->body, rb->secure, rb->pool, rb->body_cap);
         rb->body = NULL;
         rb->body_len = rb->body_have = rb->hdr_have = 0;
         rb->error = 0;
@@ -278,7 +284,7 @@ mkd_ipc_rbuf_clear(struct mkd_ipc_rbuf *rb)
 static int
 rbuf_fail(struct mkd_ipc_rbuf *rb, int e)
 {
-        body_free(rb->body, rb->secure);
+        body_free(rb->body, rb->secure, rb->pool, rb->body_cap);
         rb->body = NULL;
         rb->error = e;
         return e;
@@ -318,7 +324,12 @@ rbuf_advance(struct mkd_ipc_rbuf *rb, size_t n, struct mkd_ipc_frame *ret_frame)
                         return rbuf_fail(rb, MLS_E_INVALID_MESSAGE);
                 if (len > rb->max)
                         return rbuf_fail(rb, MLS_E_TOO_LARGE);
-                rb->body = rb->secure ? sodium_malloc(len) : malloc(len);
+                if (rb->secure) {
+                        rb->body = mls_gpool_alloc(rb->pool, len, &rb->body_cap);
+                } else {
+                        rb->body = malloc(len);
+                        rb->body_cap = len;
+                }
                 if (!rb->body)
                         return rbuf_fail(rb, MLS_E_NOMEM);
                 rb->body_len = len;
@@ -330,7 +341,9 @@ rbuf_advance(struct mkd_ipc_rbuf *rb, size_t n, struct mkd_ipc_frame *ret_frame)
                 return MKD_IPC_AGAIN;
         *ret_frame = (struct mkd_ipc_frame){ .data = MLS_TAKE(rb->body),
                                              .len = rb->body_len,
-                                             .secure = rb->secure };
+                                             .secure = rb->secure,
+                                             .pool = rb->pool,
+                                             .cap = rb->body_cap };
         rb->body_len = rb->body_have = rb->hdr_have = 0;
         return MKD_IPC_FRAME;
 }

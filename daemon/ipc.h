@@ -119,6 +119,8 @@ struct mkd_ipc_frame {
         uint8_t *data;
         size_t len;
         bool secure; /* data is sodium_malloc'd and wiped on clear */
+        struct mls_gpool *pool; /* secure: the pool data goes back to */
+        size_t cap;             /* secure: the capacity of data */
 };
 void mkd_ipc_frame_clear(struct mkd_ipc_frame *f);
 #define _mkd_ipc_frame_ _mls_cleanup_(mkd_ipc_frame_clear)
@@ -145,11 +147,16 @@ struct mkd_ipc_rbuf {
         size_t hdr_have;
         uint8_t *body; /* NULL until the prefix is complete */
         size_t body_len;
+        size_t body_cap;
         size_t body_have;
+        struct mls_gpool *pool; /* secure: guarded bodies come from here */
 };
 
 /* max 0 means MKD_IPC_FRAME_MAX; a larger max is clamped to it. */
 void mkd_ipc_rbuf_init(struct mkd_ipc_rbuf *rb, size_t max, bool secure);
+/* Secure bodies from pool (a cache of guarded blocks; the frames handed out
+ * give them back on clear, so pool must outlive them). NULL: sodium_malloc. */
+void mkd_ipc_rbuf_set_pool(struct mkd_ipc_rbuf *rb, struct mls_gpool *pool);
 /* Frees (wiping if secure) a partial frame; the buffer can be reused. */
 void mkd_ipc_rbuf_clear(struct mkd_ipc_rbuf *rb);
 #define _mkd_ipc_rbuf_ _mls_cleanup_(mkd_ipc_rbuf_clear)

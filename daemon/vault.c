@@ -55,6 +55,8 @@ struct vault {
         struct vkey *keys;
         size_t n_keys;
         struct mkd_op_gate gate;
+        /* Guarded blocks for the frames and writers of every request. */
+        struct mls_gpool *pool;
 };
 
 static void
@@ -362,8 +364,8 @@ serve_one(struct vault *v, const struct mkd_ipc_frame *f)
         struct mkd_ipc_reply rep = { 0 };
         int r, status;
 
-        mls_writer_init_secure(&res);
-        mls_writer_init_secure(&out);
+        mls_writer_init_pool(&res, v->pool);
+        mls_writer_init_pool(&out, v->pool);
         r = mkd_ipc_request_parse(f->data, f->len, &req);
         if (r < 0) {
                 mkd_log_code(MKD_LOG_ERR, r, "malformed request from the engine");
@@ -387,7 +389,6 @@ serve_one(struct vault *v, const struct mkd_ipc_frame *f)
         status = fn(v, a, &res);
         if (status < 0) {
                 mls_writer_clear(&res);
-                mls_writer_init_secure(&res);
                 if (op->op != MKD_V_IDENTITY_LOAD && op->op != MKD_V_UNSEAL)
                         mkd_log_code(MKD_LOG_WARNING, status, "%s failed", op->name);
         }
@@ -433,7 +434,11 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode)
                 mkd_log_code(MKD_LOG_ERR, r, "cannot enter the sandbox");
                 return r;
         }
+        r = mls_gpool_new(&v.pool);
+        if (r < 0)
+                return r;
         mkd_ipc_rbuf_init(&rb, 0, true);
+        mkd_ipc_rbuf_set_pool(&rb, v.pool);
         for (;;) {
                 _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
 
@@ -450,6 +455,8 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode)
                 if (r < 0)
                         break;
         }
+        mkd_ipc_rbuf_clear(&rb);
+        mls_gpool_free(v.pool);
         for (size_t i = 0; i < v.n_keys; i++)
                 vkey_clear(&v.keys[i]);
         free(v.keys);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "mls/codec.h"
+#include "mls/secret.h"
 
 #include <string.h>
 #include <sodium.h>
@@ -228,26 +229,31 @@ mls_writer_init_secure(struct mls_writer *w)
         *w = (struct mls_writer){ .secure = true };
 }
 
+void
+mls_writer_init_pool(struct mls_writer *w, struct mls_gpool *pool)
+{
+        *w = (struct mls_writer){ .secure = true, .pool = pool };
+}
+
 static void
-buf_release(uint8_t *buf, size_t cap, bool secure)
+buf_release(struct mls_gpool *pool, uint8_t *buf, size_t cap, bool secure)
 {
         if (!buf)
                 return;
-        if (secure) {
-                sodium_free(buf); /* wipes */
-        } else {
+        if (secure)
+                mls_gpool_release(pool, buf, cap); /* wipes */
+        else
                 free(buf);
-        }
-        (void)cap;
 }
 
 void
 mls_writer_clear(struct mls_writer *w)
 {
         bool secure = w->secure;
+        struct mls_gpool *pool = w->pool;
 
-        buf_release(w->buf, w->cap, secure);
-        *w = (struct mls_writer){ .secure = secure };
+        buf_release(pool, w->buf, w->cap, secure);
+        *w = (struct mls_writer){ .secure = secure, .pool = pool };
 }
 
 static int
@@ -267,12 +273,12 @@ writer_reserve(struct mls_writer *w, size_t extra)
         }
         if (w->secure) {
                 /* Never realloc secret-bearing memory: allocate, copy, wipe, free. */
-                nb = sodium_malloc(cap);
+                nb = mls_gpool_alloc(w->pool, cap, &cap);
                 if (!nb)
                         return MLS_E_NOMEM;
                 if (w->len)
                         memcpy(nb, w->buf, w->len);
-                buf_release(w->buf, w->cap, true);
+                buf_release(w->pool, w->buf, w->cap, true);
         } else {
                 nb = realloc(w->buf, cap);
                 if (!nb)

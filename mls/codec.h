@@ -85,15 +85,22 @@ mls_reader_empty(const struct mls_reader *r)
 
 /* ---- writer ---- */
 
+struct mls_gpool; /* mls/secret.h */
+
 struct mls_writer {
         uint8_t *buf;
         size_t len;
         size_t cap;
         bool secure;
+        struct mls_gpool *pool; /* secure writers: where buffers come from */
 };
 
 void mls_writer_init(struct mls_writer *w);
 void mls_writer_init_secure(struct mls_writer *w);
+/* A secure writer whose buffers come from (and go back to) pool, a cache
+ * of guarded blocks (mls/secret.h): no sodium_malloc on a hot path once
+ * the pool is warm. pool NULL is mls_writer_init_secure. */
+void mls_writer_init_pool(struct mls_writer *w, struct mls_gpool *pool);
 /* Frees the buffer (wiping it if secure) and resets to empty. */
 void mls_writer_clear(struct mls_writer *w);
 #define _mls_writer_ _mls_cleanup_(mls_writer_clear)

@@ -554,4 +554,21 @@ size_t mls_group_past_epoch_count(const struct mls_group *g);
 MLS_MUST_CHECK int mls_group_save(const struct mls_group *g, struct mls_secret **ret);
 MLS_MUST_CHECK int mls_group_load(const uint8_t *p, size_t len, struct mls_group **ret);
 
+/*
+ * Saving ahead (sender reservation, see mls_st_encode_ahead): as
+ * mls_group_save, except that this member's handshake and application
+ * ratchets of the current epoch are saved `ahead` generations further on.
+ * The caller may then send up to `ahead` messages per ratchet without
+ * saving again: a group reloaded from this state resumes after them, so a
+ * crash never makes a generation (key and nonce) be used twice (R-9.1-2).
+ * The group's own ratchets are created if they did not exist (no
+ * generation is used); nothing else changes. ahead = 0 is mls_group_save.
+ * A removed member saves nothing ahead.
+ */
+MLS_MUST_CHECK int mls_group_save_ahead(struct mls_group *g, uint32_t ahead,
+                                        struct mls_secret **ret);
+/* The next application-message generation this member would use in the
+ * current epoch (0 before its first message). */
+MLS_MUST_CHECK int mls_group_own_generation(const struct mls_group *g, uint64_t *ret_next);
+
 #endif

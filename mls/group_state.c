@@ -82,7 +82,7 @@ save_pending(struct mls_writer *w, const struct grp_pending *p, size_t nh)
 }
 
 static int
-group_save(const struct mls_group *g, struct mls_writer *w)
+group_save(const struct mls_group *g, uint32_t ahead, struct mls_writer *w)
 {
         const struct mls_group_options *o = &g->opts;
         size_t nh = g->suite->hash_len, m;
@@ -105,7 +105,7 @@ group_save(const struct mls_group *g, struct mls_writer *w)
         MLS_TRY(mls_writer_opaque(w, g->conf_tag.data, g->conf_tag.len));
         NESTED(w, mls_treekem_priv_encode(g->priv, w));
         NESTED(w, mls_ks_encode(g->ks, w));
-        NESTED(w, mls_st_encode(g->st, w));
+        NESTED(w, mls_st_encode_ahead(g->st, w, g->own_leaf, ahead));
         MLS_TRY(mls_writer_optional(w, g->has_reinit));
         if (g->has_reinit)
                 MLS_TRY(mls_reinit_encode(w, &g->reinit));
@@ -158,8 +158,36 @@ mls_group_save(const struct mls_group *g, struct mls_secret **ret)
         if (!g || !ret)
                 return MLS_E_INVALID_ARGUMENT;
         mls_writer_init_secure(&w);
-        MLS_TRY(group_save(g, &w));
+        MLS_TRY(group_save(g, 0, &w));
         return mls_writer_finish_secret(&w, ret);
+}
+
+int
+mls_group_save_ahead(struct mls_group *g, uint32_t ahead, struct mls_secret **ret)
+{
+        _mls_writer_ struct mls_writer w = { 0 };
+
+        if (!g || !ret)
+                return MLS_E_INVALID_ARGUMENT;
+        if (g->removed)
+                ahead = 0;
+        if (ahead)
+                MLS_TRY(mls_st_activate(g->st, g->own_leaf));
+        mls_writer_init_secure(&w);
+        MLS_TRY(group_save(g, ahead, &w));
+        return mls_writer_finish_secret(&w, ret);
+}
+
+int
+mls_group_own_generation(const struct mls_group *g, uint64_t *ret_next)
+{
+        if (!g || !ret_next)
+                return MLS_E_INVALID_ARGUMENT;
+        if (g->removed) {
+                *ret_next = 0;
+                return 0;
+        }
+        return mls_st_next_generation(g->st, g->own_leaf, MLS_RATCHET_APPLICATION, ret_next);
 }
 
 /* ---- loading ---- */

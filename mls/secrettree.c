@@ -1116,13 +1116,96 @@ st_encode_ratchet(const struct mls_secret_tree *t, const struct st_ratchet *r,
         return mls_writer_vec_end(w, mark);
 }
 
+/*
+ * A sender's ratchet as it will stand `ahead` generations from now: the
+ * generations next .. next+ahead-1 are reserved for messages sent from
+ * memory, so the saved copy starts after them. The encoding is exactly the
+ * one of the ratchet after handing out those generations (st_next up to
+ * generation next+ahead-1: same secret, same low, same kept keys), computed
+ * on a wiped stack copy of the secret: the saved state cannot derive the
+ * keys of the reserved generations (forward secrecy at rest). An exhausted
+ * ratchet stays so.
+ */
+static int
+st_encode_ratchet_ahead(const struct mls_secret_tree *t, const struct st_ratchet *r,
+                        uint32_t ahead, struct mls_writer *w)
+{
+        _mls_hash_buf_ uint8_t rs[MLS_MAX_HASH_LEN];
+        uint64_t target, last, floor, low;
+        size_t mark;
+
+        if (ahead == 0 || r->secret == ST_NONE)
+                return st_encode_ratchet(t, r, w);
+        target = r->next + ahead;
+        if (target > ST_GEN_END)
+                target = ST_GEN_END;
+        memcpy(rs, slab_at(&t->slab, r->secret), t->nh);
+        for (uint64_t j = r->next; j < target; j++) {
+                if (j == ST_GEN_END - 1) { /* the last generation: nothing follows */
+                        sodium_memzero(rs, t->nh);
+                        break;
+                }
+                MLS_TRY(st_ratchet_step(t, rs, (uint32_t)j));
+        }
+        /* As st_ratchet_advance + st_ratchet_evict for generation last. */
+        last = target - 1;
+        floor = last >= t->max_past ? last - t->max_past : 0;
+        low = floor > r->low ? floor : r->low;
+        MLS_TRY(mls_writer_u64(w, target));
+        MLS_TRY(mls_writer_u64(w, low));
+        MLS_TRY(mls_writer_raw(w, rs, t->nh));
+        MLS_TRY(mls_writer_vec_begin(w, &mark));
+        for (uint32_t i = 0; i < r->n_kept; i++) {
+                if (r->kept[i].gen < low)
+                        continue;
+                MLS_TRY(mls_writer_u32(w, r->kept[i].gen));
+                MLS_TRY(mls_writer_raw(w, slab_at(&t->slab, r->kept[i].slot), t->nk + t->nn));
+        }
+        return mls_writer_vec_end(w, mark);
+}
+
+int
+mls_st_activate(struct mls_secret_tree *t, uint32_t leaf)
+{
+        struct st_leaf *le;
+
+        if (!t)
+                return MLS_E_INVALID_ARGUMENT;
+        return st_leaf_get(t, leaf, &le);
+}
+
+int
+mls_st_next_generation(const struct mls_secret_tree *t, uint32_t leaf,
+                       enum mls_ratchet_type type, uint64_t *ret_next)
+{
+        struct st_leaf *le;
+
+        if (!t || !type_valid(type) || !ret_next)
+                return MLS_E_INVALID_ARGUMENT;
+        if (leaf >= t->n_leaves)
+                return MLS_E_TREE_INDEX;
+        *ret_next = st_leaf_find(t, leaf, &le) == 0 ? le->r[type].next : 0;
+        return 0;
+}
+
 int
 mls_st_encode(const struct mls_secret_tree *t, struct mls_writer *w)
 {
+        return mls_st_encode_ahead(t, w, UINT32_MAX, 0);
+}
+
+int
+mls_st_encode_ahead(const struct mls_secret_tree *t, struct mls_writer *w, uint32_t sender,
+                    uint32_t ahead)
+{
         _mls_free_ uint32_t *pairs = NULL;
         size_t mark, n = 0;
+        struct st_leaf *le;
 
         if (!t || !w || !w->secure)
+                return MLS_E_INVALID_ARGUMENT;
+        /* The sender's ratchets must exist to be moved ahead. */
+        if (ahead && st_leaf_find(t, sender, &le) < 0)
                 return MLS_E_INVALID_ARGUMENT;
         MLS_TRY(mls_writer_u8(w, ST_STATE_VERSION));
         MLS_TRY(mls_writer_u16(w, t->suite->id));
@@ -1157,11 +1240,13 @@ mls_st_encode(const struct mls_secret_tree *t, struct mls_writer *w)
         qsort(pairs, t->n_active, 2 * sizeof(uint32_t), cmp_u32_pair);
         MLS_TRY(mls_writer_vec_begin(w, &mark));
         for (uint32_t i = 0; i < t->n_active; i++) {
-                const struct st_leaf *le = &t->leaves[pairs[2 * i + 1]];
+                le = &t->leaves[pairs[2 * i + 1]];
+
+                uint32_t a = le->leaf == sender ? ahead : 0;
 
                 MLS_TRY(mls_writer_u32(w, le->leaf));
-                MLS_TRY(st_encode_ratchet(t, &le->r[MLS_RATCHET_HANDSHAKE], w));
-                MLS_TRY(st_encode_ratchet(t, &le->r[MLS_RATCHET_APPLICATION], w));
+                MLS_TRY(st_encode_ratchet_ahead(t, &le->r[MLS_RATCHET_HANDSHAKE], a, w));
+                MLS_TRY(st_encode_ratchet_ahead(t, &le->r[MLS_RATCHET_APPLICATION], a, w));
         }
         return mls_writer_vec_end(w, mark);
 }

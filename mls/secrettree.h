@@ -213,4 +213,28 @@ void mls_st_stats(const struct mls_secret_tree *t, struct mls_st_stats *ret_stat
 MLS_MUST_CHECK int mls_st_encode(const struct mls_secret_tree *t, struct mls_writer *w);
 MLS_MUST_CHECK int mls_st_decode(struct mls_reader *r, struct mls_secret_tree **ret_tree);
 
+/*
+ * Sender reservation (DESIGN.md section 8: a stream of messages without a
+ * write per message). mls_st_encode_ahead encodes as mls_st_encode except
+ * that both ratchets of leaf `sender` are saved `ahead` generations further
+ * on (capped at exhaustion): generations next .. next+ahead-1 are reserved
+ * for messages sent from memory before the next save, and a state reloaded
+ * after a crash resumes after them, so no generation is ever used twice
+ * (R-9.1-2). The saved ratchets are encoded exactly as after handing out
+ * the reserved generations (same secret, low bound and kept keys): the
+ * saved state cannot derive the reserved generations' keys. The sender's ratchets must exist
+ * (mls_st_activate) when ahead > 0: MLS_E_INVALID_ARGUMENT otherwise.
+ * mls_st_encode(t, w) is mls_st_encode_ahead(t, w, any, 0).
+ */
+MLS_MUST_CHECK int mls_st_encode_ahead(const struct mls_secret_tree *t, struct mls_writer *w,
+                                       uint32_t sender, uint32_t ahead);
+/* Creates the ratchets of `leaf` if they do not exist yet (what the first
+ * mls_st_next of the leaf does); no generation is used. */
+MLS_MUST_CHECK int mls_st_activate(struct mls_secret_tree *t, uint32_t leaf);
+/* The next generation mls_st_next would hand out for (leaf, type): 0 for a
+ * leaf whose ratchets do not exist yet, 2^32 for an exhausted ratchet.
+ * MLS_E_TREE_INDEX for a leaf outside the tree. */
+MLS_MUST_CHECK int mls_st_next_generation(const struct mls_secret_tree *t, uint32_t leaf,
+                                          enum mls_ratchet_type type, uint64_t *ret_next);
+
 #endif

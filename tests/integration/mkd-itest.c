@@ -1072,35 +1072,59 @@ t_crash(void)
         }
         daemon_start(&p.a);
         pair_talk(&p, "after a kill in flight");
-        /* mid-stream: a burst of pipelined Encrypts, the broker killed
-         * while they run; every acknowledged message decrypts at B */
+        /* mid-stream: a stream of 1000 Encrypts, pipelined 16 at a time,
+         * the broker killed at call 700 (in the middle of a reservation
+         * of sender generations: the daemon writes the group once per 128
+         * messages); every acknowledged message decrypts at B, none is a
+         * replay of another (a reused generation would be refused as
+         * GenerationConsumed or fail to decrypt) */
         {
-                struct buf msgs[16];
+                enum { STREAM = 1000, WINDOW = 16, KILL_AT = 700 };
+                struct buf *msgs = calloc(STREAM, sizeof(*msgs));
+                DBusPendingCall *win[WINDOW];
+                int restarted = 0;
 
-                for (int i = 0; i < 16; i++)
-                        CHECK(dbus_connection_send_with_reply(p.a.conn, encrypt_msg(p.ga, "burst"),
-                                                              &pend[i], 60000));
-                dbus_connection_flush(p.a.conn);
-                for (int i = 0; i < 16; i++) {
-                        DBusMessage *r;
+                CHECK(msgs != NULL);
+                acked = 0;
+                for (int base = 0; base < STREAM; base += WINDOW) {
+                        int n = STREAM - base < WINDOW ? STREAM - base : WINDOW;
 
-                        if (i == 3)
-                                daemon_kill(&p.a);
-                        dbus_pending_call_block(pend[i]);
-                        r = dbus_pending_call_steal_reply(pend[i]);
-                        dbus_pending_call_unref(pend[i]);
-                        if (r && dbus_message_get_type(r) == DBUS_MESSAGE_TYPE_METHOD_RETURN) {
-                                DBusMessageIter it;
+                        for (int i = 0; i < n; i++) {
+                                DBusMessage *m = encrypt_msg(p.ga, "stream");
 
-                                dbus_message_iter_init(r, &it);
-                                msgs[acked++] = read_ay(&it);
+                                CHECK(dbus_connection_send_with_reply(p.a.conn, m, &win[i], 60000));
+                                dbus_message_unref(m);
                         }
-                        if (r)
-                                dbus_message_unref(r);
+                        dbus_connection_flush(p.a.conn);
+                        for (int i = 0; i < n; i++) {
+                                DBusMessage *r;
+
+                                if (base + i == KILL_AT)
+                                        daemon_kill(&p.a);
+                                dbus_pending_call_block(win[i]);
+                                r = dbus_pending_call_steal_reply(win[i]);
+                                dbus_pending_call_unref(win[i]);
+                                if (r && dbus_message_get_type(r) == DBUS_MESSAGE_TYPE_METHOD_RETURN) {
+                                        DBusMessageIter it;
+
+                                        dbus_message_iter_init(r, &it);
+                                        msgs[acked++] = read_ay(&it);
+                                }
+                                if (r)
+                                        dbus_message_unref(r);
+                        }
+                        if (base <= KILL_AT && KILL_AT < base + n) {
+                                daemon_start(&p.a);
+                                restarted = 1;
+                        }
                 }
-                daemon_start(&p.a);
-                for (int i = 0; i < acked; i++)
-                        expect_text(&p.b, p.gb, msgs[i], "burst");
+                CHECK(restarted);
+                CHECK(acked >= STREAM - 2 * WINDOW);
+                for (int i = 0; i < acked; i++) {
+                        expect_text(&p.b, p.gb, msgs[i], "stream");
+                        free(msgs[i].p);
+                }
+                free(msgs);
         }
         pair_talk(&p, "after a kill mid-stream");
         /* mid-stream of Process: B is killed while it decrypts a burst;
@@ -1171,7 +1195,7 @@ t_crash(void)
                 same_epoch(&p.a, p.ga, &p.b, p.gb);
                 pair_talk(&p, "after a commit across a crash");
         }
-        fprintf(stderr, "crash: %d of 16 burst messages acknowledged\n", acked);
+        fprintf(stderr, "crash: %d of 1000 stream messages acknowledged\n", acked);
         daemon_stop(&p.a);
         daemon_stop(&p.b);
         return 0;
