@@ -26,10 +26,12 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/keystore.h"
 #include "daemon/log.h"
 #include "daemon/sandbox.h"
 
@@ -275,14 +277,20 @@ child_exec(struct broker *b, const char *mode, const int *fds, size_t n)
         int tmp[4];
         char level[16];
         sigset_t all;
+        char pcrs[32];
         char *argv[] = {
                 (char *)"mlskeyd", (char *)mode, (char *)"--seccomp",
-                (char *)mkd_seccomp_mode_name(b->policy.seccomp), (char *)"--log-level", level, NULL,
+                (char *)mkd_seccomp_mode_name(b->policy.seccomp), (char *)"--log-level", level,
+                /* The vault's TPM configuration ([tpm] of the policy). */
+                (char *)"--tpm-mode", (char *)mkd_tpm_mode_name(b->policy.tpm_mode),
+                (char *)"--tpm-tcti", b->policy.tpm_tcti, (char *)"--tpm-pcrs", pcrs, NULL,
         };
 
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
         snprintf(level, sizeof(level), "%d", b->opt.log_level);
+        snprintf(pcrs, sizeof(pcrs), "%u:%x", (unsigned)b->policy.pcr_bank,
+                 (unsigned)b->policy.pcr_mask);
         for (size_t i = 0; i < n; i++) {
                 tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
                 if (tmp[i] < 0)
@@ -661,6 +669,16 @@ reap(struct broker *b)
                         else
                                 mkd_log_info("%s %d exited with status %d", who, (int)pid,
                                              WEXITSTATUS(st));
+                        /* The vault refused the storage key (no TPM under
+                         * require, PCRs changed, ...): a restart would
+                         * refuse again. The reason is in its log lines. */
+                        if (pid == b->vault_pid && WIFEXITED(st) &&
+                            WEXITSTATUS(st) == MKD_EXIT_CONFIG) {
+                                mkd_log_err("refusing to run: the vault cannot open the storage "
+                                            "key (see above)");
+                                b->quit = true;
+                                b->exit_code = MKD_EXIT_CONFIG;
+                        }
                         if (pid == b->engine_pid)
                                 b->engine_pid = 0;
                         else
@@ -973,8 +991,8 @@ loop(struct broker *b, int sigfd)
         }
 }
 
-static const char *
-default_state_dir(enum mkd_bus_kind bus, char *buf, size_t len)
+const char *
+mkd_default_state_dir(enum mkd_bus_kind bus, char *buf, size_t len)
 {
         const char *x, *home;
 
@@ -1016,7 +1034,7 @@ mkd_broker_main(const struct mkd_broker_options *opt)
                 mkd_log_err("refusing to start: %s", err);
                 return 1;
         }
-        dir = opt->state_dir ? opt->state_dir : default_state_dir(opt->bus, dirbuf, sizeof(dirbuf));
+        dir = opt->state_dir ? opt->state_dir : mkd_default_state_dir(opt->bus, dirbuf, sizeof(dirbuf));
         if (!dir) {
                 mkd_log_err("no state directory: set --state-dir, XDG_DATA_HOME or HOME");
                 return 1;
@@ -1024,6 +1042,12 @@ mkd_broker_main(const struct mkd_broker_options *opt)
         r = mkd_store_open(dir, &b.store);
         if (r < 0) {
                 mkd_log_code(MKD_LOG_ERR, r, "state directory %s", dir);
+                return 1;
+        }
+        /* One daemon (or administrative command) per state directory. */
+        if (flock(mkd_store_dirfd(b.store), LOCK_EX | LOCK_NB) < 0) {
+                mkd_log_err("state directory %s is in use by another mlskeyd (%s)", dir,
+                            strerror(errno));
                 return 1;
         }
         b.self_exe_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);

@@ -30,4 +30,8 @@ struct mkd_broker_options {
  * process exit status. */
 int mkd_broker_main(const struct mkd_broker_options *opt);
 
+/* The default state directory of a bus kind (the session one in buf,
+ * whose parents it creates); NULL when HOME is not set. */
+const char *mkd_default_state_dir(enum mkd_bus_kind bus, char *buf, size_t len);
+
 #endif

@@ -768,9 +768,12 @@ m_create_identity(struct ctx *c)
                               suite);
                 goto out;
         }
-        if (o[0].set && o[0].u) {
+        /* TPM-resident keys exist for ECDSA P-256 only (the vault checks
+         * that a TPM is there). */
+        if (o[0].set && o[0].u && suite != MLS_SUITE_P256_AES128GCM_SHA256_P256) {
                 b_reply_error(c->b, c->msg, MLS_E_UNSUPPORTED,
-                              "TPM-resident signature keys are not available in this build");
+                              "TPM-resident signature keys need cipher suite 2 (P-256), not %u",
+                              suite);
                 goto out;
         }
         for (size_t i = 0; i < c->b->n_ids; i++)
@@ -785,7 +788,7 @@ m_create_identity(struct ctx *c)
         a[MKD_CI_SUITE] = mkd_val_u(suite);
         a[MKD_CI_LABEL] = o[1].set ? mkd_val_bytes((const uint8_t *)o[1].s, strlen(o[1].s))
                                    : mkd_val_bytes(NULL, 0);
-        a[MKD_CI_TPM] = mkd_val_u(0);
+        a[MKD_CI_TPM] = mkd_val_u(o[0].set && o[0].u);
         call(c, K_CREATE_IDENTITY, MKD_E_CREATE_IDENTITY, NULL, a);
 out:
         opts_clear(o, 2);

@@ -1032,11 +1032,9 @@ h_create_identity(struct req *q)
         _mls_cleanup_(identity_freep) struct eng_identity *idn = NULL;
         _mls_writer_ struct mls_writer md;
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
-        struct mkd_val va[3], out[2];
+        struct mkd_val va[4], out[2];
         struct eng_identity *p;
 
-        if (a[MKD_CI_TPM].u)
-                return MLS_E_UNSUPPORTED; /* TPM-resident keys: the TPM issue */
         idn = calloc(1, sizeof(*idn));
         if (!idn)
                 return MLS_E_NOMEM;
@@ -1047,6 +1045,8 @@ h_create_identity(struct req *q)
         MLS_TRY(random_id(idn->id));
         idn->owner = q->uid;
         idn->version = 1;
+        /* A TPM-resident key (suite 2 only; the vault refuses otherwise). */
+        idn->tpm = a[MKD_CI_TPM].u != 0;
         idn->cred.credential_type = MLS_CREDENTIAL_BASIC;
         MLS_TRY(mls_bytes_copy(&idn->cred.identity, a[MKD_CI_CREDENTIAL].p, a[MKD_CI_CREDENTIAL].len));
         MLS_TRY(mls_bytes_copy(&idn->label, a[MKD_CI_LABEL].p, a[MKD_CI_LABEL].len));
@@ -1057,6 +1057,7 @@ h_create_identity(struct req *q)
         va[MKD_VC_ID] = mkd_val_bytes(idn->id, OBJ_ID_LEN);
         va[MKD_VC_SUITE] = mkd_val_u(idn->suite->id);
         va[MKD_VC_METADATA] = mkd_val_bytes(md.buf, md.len);
+        va[MKD_VC_TPM] = mkd_val_u(idn->tpm);
         MLS_TRY(vault_call(e, MKD_V_IDENTITY_CREATE, va, &f, out));
         MLS_TRY(mls_bytes_copy(&idn->pub, out[MKD_VCR_PUB].p, out[MKD_VCR_PUB].len));
         identity_init_signer(idn);

@@ -4,10 +4,31 @@
 #ifndef MKD_FILEIO_H
 #define MKD_FILEIO_H
 
+#include "mls/codec.h"
 #include "mls/common.h"
 
 /* Writes all of p[0..n) to fd, retrying on EINTR and short writes;
  * MLS_E_STORAGE on any error (errno tells which). */
 MLS_MUST_CHECK int mkd_write_all(int fd, const uint8_t *p, size_t n);
+
+/*
+ * Replaces (or creates) the file `name` in dirfd atomically and durably:
+ * "name.tmp" (O_EXCL, O_NOFOLLOW, mode), write, fsync, rename over name,
+ * fsync of the directory. A crash leaves the old or the new file. For
+ * small public files of the state directory (the TPM-sealed key blob, the
+ * recovery blob). MLS_E_STORAGE on errors (logged with the name).
+ */
+MLS_MUST_CHECK int mkd_file_replace(int dirfd, const char *name, const uint8_t *p, size_t n,
+                                    unsigned mode);
+/*
+ * Reads the whole file `name` of dirfd (at most max bytes) into *ret
+ * (malloc'd): a regular file owned by the effective uid, not writable by
+ * group or others, no symbolic link. MLS_E_NOT_FOUND if it does not exist;
+ * MLS_E_INSECURE_FILE (type, owner, mode); MLS_E_TOO_LARGE; MLS_E_STORAGE.
+ */
+MLS_MUST_CHECK int mkd_file_read(int dirfd, const char *name, size_t max, struct mls_bytes *ret);
+/* Removes `name` from dirfd and fsyncs the directory; a missing file is
+ * fine. MLS_E_STORAGE on errors. */
+MLS_MUST_CHECK int mkd_file_remove(int dirfd, const char *name);
 
 #endif

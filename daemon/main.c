@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include "daemon/broker.h"
+#include "daemon/admin.h"
 #include "daemon/engine.h"
+#include "daemon/keystore.h"
 #include "daemon/log.h"
 #include "daemon/vault.h"
 
@@ -36,14 +38,28 @@ usage(FILE *f)
               "  --config FILE      the policy (default " MKD_POLICY_PATH ")\n"
               "  --bus-address ADDR connect to this bus instead (tests)\n"
               "  --foreground       accepted; mlskeyd always stays in the foreground\n"
-              "  --log-level N      3 errors .. 7 debug (default 6)\n",
+              "  --log-level N      3 errors .. 7 debug (default 6)\n"
+              "\n"
+              "Administration of the storage key (the daemon must be stopped; normally\n"
+              "run through `mlskeyctl tpm`), with --session/--system/--state-dir and\n"
+              "--config as above:\n"
+              "  --tpm-admin status                 where the storage key is\n"
+              "  --tpm-admin enroll                 seal it to the TPM ([tpm] tcti, pcrs);\n"
+              "                                     prints a new recovery key ONCE\n"
+              "  --tpm-admin unenroll [--recovery-key FILE]\n"
+              "                                     move it back to a key file\n"
+              "  --tpm-admin recover --recovery-key FILE\n"
+              "                                     re-seal after the PCRs changed\n",
               f);
 }
 
 int
 main(int argc, char **argv)
 {
-        enum { O_ENGINE = 256, O_VAULT, O_SECCOMP, O_LOG, O_STATE, O_CONFIG, O_BUS };
+        enum {
+                O_ENGINE = 256, O_VAULT, O_SECCOMP, O_LOG, O_STATE, O_CONFIG, O_BUS, O_TPM_MODE,
+                O_TPM_TCTI, O_TPM_PCRS, O_TPM_ADMIN, O_RECOVERY,
+        };
         static const struct option opts[] = {
                 { "session", no_argument, NULL, 'S' },
                 { "system", no_argument, NULL, 'Y' },
@@ -55,12 +71,19 @@ main(int argc, char **argv)
                 { "engine", no_argument, NULL, O_ENGINE },
                 { "vault", no_argument, NULL, O_VAULT },
                 { "seccomp", required_argument, NULL, O_SECCOMP },
+                { "tpm-mode", required_argument, NULL, O_TPM_MODE },
+                { "tpm-tcti", required_argument, NULL, O_TPM_TCTI },
+                { "tpm-pcrs", required_argument, NULL, O_TPM_PCRS },
+                { "tpm-admin", required_argument, NULL, O_TPM_ADMIN },
+                { "recovery-key", required_argument, NULL, O_RECOVERY },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { NULL, 0, NULL, 0 },
         };
         struct mkd_broker_options bo = { .bus = MKD_BUS_SESSION, .log_level = MKD_LOG_INFO };
         enum mkd_seccomp_mode seccomp = MKD_SECCOMP_ENFORCE;
+        struct mkd_tpm_config tpm = { .mode = MKD_TPM_OFF, .tcti = "device:/dev/tpmrm0" };
+        const char *admin = NULL, *recovery = NULL;
         int role = 0, bus_given = 0, c, r;
 
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -103,6 +126,36 @@ main(int argc, char **argv)
                         else
                                 return 2;
                         break;
+                case O_TPM_MODE:
+                        if (strcmp(optarg, "off") == 0)
+                                tpm.mode = MKD_TPM_OFF;
+                        else if (strcmp(optarg, "prefer") == 0)
+                                tpm.mode = MKD_TPM_PREFER;
+                        else if (strcmp(optarg, "require") == 0)
+                                tpm.mode = MKD_TPM_REQUIRE;
+                        else
+                                return 2;
+                        break;
+                case O_TPM_TCTI:
+                        tpm.tcti = optarg;
+                        break;
+                case O_TPM_PCRS: {
+                        unsigned bank = 0, mask = 0;
+
+                        if (sscanf(optarg, "%u:%x", &bank, &mask) != 2 ||
+                            bank > MKD_PCR_BANK_SHA512 || mask > 0xffffff ||
+                            (bank == MKD_PCR_BANK_NONE) != (mask == 0))
+                                return 2;
+                        tpm.pcr_bank = (enum mkd_pcr_bank)bank;
+                        tpm.pcr_mask = mask;
+                        break;
+                }
+                case O_TPM_ADMIN:
+                        admin = optarg;
+                        break;
+                case O_RECOVERY:
+                        recovery = optarg;
+                        break;
                 case 'h':
                         usage(stdout);
                         return 0;
@@ -128,9 +181,15 @@ main(int argc, char **argv)
                 _exit(r < 0 ? 1 : 0);
         }
         if (role == O_VAULT) {
-                r = mkd_vault_main(3, 4, seccomp);
+                r = mkd_vault_main(3, 4, seccomp, &tpm);
+                /* A refused storage key: the broker must not restart us. */
+                if (r == MLS_E_TPM || r == MLS_E_TPM_POLICY || r == MLS_E_BAD_CONFIG ||
+                    r == MLS_E_ROLLBACK || r == MLS_E_INSECURE_FILE || r == MLS_E_BAD_STATE)
+                        _exit(MKD_EXIT_CONFIG);
                 _exit(r < 0 ? 1 : 0);
         }
+        if (admin)
+                return mkd_admin_main(admin, &bo, recovery);
         if (!bus_given) {
                 usage(stderr);
                 return 2;

@@ -212,7 +212,8 @@ static const struct mkd_op engine_ops[] = {
 /* ---- engine -> vault ---- */
 
 static const struct mkd_field v_create_args[] = {
-        F_OBJ("id"), F_U16("cipher_suite"), F_BYTES("metadata", MKD_CAP_STATE), F_END,
+        F_OBJ("id"), F_U16("cipher_suite"), F_BYTES("metadata", MKD_CAP_STATE), F_BOOL("tpm"),
+        F_END,
 };
 static const struct mkd_field v_create_result[] = {
         F_BYTES("public_key", MKD_CAP_PUB), F_BYTES("blob", MKD_CAP_STATE), F_END,

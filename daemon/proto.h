@@ -301,7 +301,7 @@ enum { MKD_GI_GROUP, MKD_GI_EXTERNAL_PUB, MKD_GI_INLINE_TREE };
 enum { MKD_EX_GROUP, MKD_EX_LABEL, MKD_EX_CONTEXT, MKD_EX_LENGTH };
 
 /* Vault ops. */
-enum { MKD_VC_ID, MKD_VC_SUITE, MKD_VC_METADATA };         /* identity create */
+enum { MKD_VC_ID, MKD_VC_SUITE, MKD_VC_METADATA, MKD_VC_TPM }; /* identity create */
 enum { MKD_VCR_PUB, MKD_VCR_BLOB };
 enum { MKD_VL_ID, MKD_VL_VERSION, MKD_VL_BLOB };            /* identity load */
 enum { MKD_VLR_SUITE, MKD_VLR_PUB, MKD_VLR_METADATA };

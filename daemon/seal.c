@@ -189,14 +189,21 @@ key_file_read(int fd, struct mkd_seal_key **ret_key)
 /* Writes a new key file; 0 = created, 1 = somebody else created one
  * meanwhile (the caller loads it). */
 static int
-key_file_create(int dirfd, const struct mls_rng *rng, struct mkd_seal_key **ret_key)
+key_file_write(int dirfd, const struct mkd_seal_key *from, const struct mls_rng *rng,
+               struct mkd_seal_key **ret_key)
 {
         _mkd_seal_key_ struct mkd_seal_key *k = NULL;
         _cleanup_close_ int fd = -1;
         int r;
 
         MLS_TRY(key_alloc(&k));
-        MLS_TRY(mls_rng_fill(rng, k->key, MKD_SEAL_KEY_LEN));
+        if (from) {
+                key_unlock(from);
+                memcpy(k->key, from->key, MKD_SEAL_KEY_LEN);
+                key_lock(from);
+        } else {
+                MLS_TRY(mls_rng_fill(rng, k->key, MKD_SEAL_KEY_LEN));
+        }
 
         /* A temporary file left by a crash was never renamed into place:
          * it was never used, drop it. */
@@ -260,7 +267,7 @@ mkd_seal_key_load_or_create(int dirfd, const struct mls_rng *rng, struct mkd_sea
                         mkd_log_err("%s: cannot open: %s", MKD_SEAL_KEY_FILE, strerror(errno));
                         return MLS_E_STORAGE;
                 }
-                r = key_file_create(dirfd, rng, &k);
+                r = key_file_write(dirfd, NULL, rng, &k);
                 if (r < 0)
                         return r;
                 if (r == 0) {
@@ -271,6 +278,49 @@ mkd_seal_key_load_or_create(int dirfd, const struct mls_rng *rng, struct mkd_sea
                 }
         }
         return MLS_E_STORAGE;
+}
+
+int
+mkd_seal_key_load(int dirfd, struct mkd_seal_key **ret_key)
+{
+        _cleanup_close_ int fd = -1;
+
+        fd = openat(dirfd, MKD_SEAL_KEY_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 && errno == ENOENT)
+                return MLS_E_NOT_FOUND;
+        if (fd < 0 && errno == ELOOP) {
+                mkd_log_err("%s: refused: a symbolic link", MKD_SEAL_KEY_FILE);
+                return MLS_E_INSECURE_FILE;
+        }
+        if (fd < 0) {
+                mkd_log_err("%s: cannot open: %s", MKD_SEAL_KEY_FILE, strerror(errno));
+                return MLS_E_STORAGE;
+        }
+        return key_file_read(fd, ret_key);
+}
+
+int
+mkd_seal_key_store(int dirfd, const struct mkd_seal_key *key)
+{
+        _mkd_seal_key_ struct mkd_seal_key *k = NULL;
+        int r = key_file_write(dirfd, key, NULL, &k);
+
+        if (r == 1) {
+                mkd_log_err("%s: refused to replace an existing key file", MKD_SEAL_KEY_FILE);
+                return MLS_E_STORAGE;
+        }
+        return r;
+}
+
+int
+mkd_seal_key_export(const struct mkd_seal_key *key, struct mls_secret **ret)
+{
+        int r;
+
+        key_unlock(key);
+        r = mls_secret_from(key->key, MKD_SEAL_KEY_LEN, ret);
+        key_lock(key);
+        return r;
 }
 
 /* ---- sealing ---- */

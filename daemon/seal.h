@@ -73,6 +73,18 @@ void mkd_seal_key_freep(struct mkd_seal_key **k);
 MLS_MUST_CHECK int mkd_seal_key_load_or_create(int dirfd, const struct mls_rng *rng,
                                                struct mkd_seal_key **ret_key, bool *ret_created);
 
+/* The existing key file (checked as above); MLS_E_NOT_FOUND if there is
+ * none. Never creates one. */
+MLS_MUST_CHECK int mkd_seal_key_load(int dirfd, struct mkd_seal_key **ret_key);
+/* Writes key as a new key file (temporary, fsync, rename without
+ * replacing, directory fsync): moving a TPM-sealed key back to a file.
+ * MLS_E_STORAGE if a key file exists already or on I/O errors. */
+MLS_MUST_CHECK int mkd_seal_key_store(int dirfd, const struct mkd_seal_key *key);
+/* A copy of the key's 32 bytes in guarded memory (to seal it to the TPM
+ * or wrap it under a recovery key: never written anywhere in clear but
+ * the key file). */
+MLS_MUST_CHECK int mkd_seal_key_export(const struct mkd_seal_key *key, struct mls_secret **ret);
+
 /* The public header of a sealed blob; id points into the blob. */
 struct mkd_seal_header {
         uint16_t format;

@@ -19,17 +19,28 @@
  * Sealed identity object plaintext (never leaves this process):
  *   struct { uint16 cipher_suite; opaque signature_priv<V>;
  *            opaque metadata<V>; } SealedIdentity;
+ * and for a TPM-resident key (suite 2 only; the private key never leaves
+ * the TPM, the blob is its SRK-wrapped form, daemon/tpm.h):
+ *   struct { uint16 marker = 0xffff; uint16 cipher_suite;
+ *            opaque tpm_key_blob<V>; opaque metadata<V>; } SealedTpmIdentity;
+ *
+ * The storage key comes from daemon/keystore (key file or TPM seal); with a
+ * TPM, the vault keeps its connection (opened before the sandbox; its file
+ * descriptors are the only extra ones the filter allows).
  */
 #include "config.h"
 
 #include "daemon/vault.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "daemon/ipc.h"
+#include "daemon/keystore.h"
 #include "daemon/log.h"
 #include "daemon/object.h"
 #include "daemon/proto.h"
@@ -38,6 +49,9 @@
 #include "mls/crypto.h"
 #include "mls/labeled.h"
 #include "mls/signer.h"
+#ifdef HAVE_TPM
+#include "daemon/tpm.h"
+#endif
 
 #define SEALED_IDENTITY_VERSION 1
 
@@ -45,9 +59,12 @@ struct vkey {
         uint8_t id[MKD_OBJ_ID_MAX];
         size_t id_len;
         const struct mls_suite *suite;
-        struct mls_secret *priv; /* noaccess between uses */
+        struct mls_secret *priv; /* noaccess between uses; NULL for a TPM key */
+        struct mls_bytes tpm_blob; /* a TPM-resident key (daemon/tpm.h) */
         struct mls_bytes pub;
 };
+
+#define SEALED_TPM_MARKER 0xffff
 
 struct vault {
         int fd;
@@ -57,12 +74,18 @@ struct vault {
         struct mkd_op_gate gate;
         /* Guarded blocks for the frames and writers of every request. */
         struct mls_gpool *pool;
+        /* The TPM (NULL without one) and where the storage key came from. */
+        struct mkd_tpm *tpm;
+        struct mkd_keystore_info ks;
 };
 
 static void
 vkey_clear(struct vkey *k)
 {
-        mls_secret_free(k->priv); /* sodium_free makes it accessible first */
+        if (k->priv)
+                (void)sodium_mprotect_readwrite(k->priv->data);
+        mls_secret_free(k->priv);
+        mls_bytes_clear(&k->tpm_blob);
         mls_bytes_clear(&k->pub);
         memset(k, 0, sizeof(*k));
 }
@@ -79,19 +102,22 @@ vkey_find(struct vault *v, const uint8_t *id, size_t len)
 static void
 vkey_lock(struct vkey *k)
 {
-        (void)sodium_mprotect_noaccess(k->priv->data);
+        if (k->priv)
+                (void)sodium_mprotect_noaccess(k->priv->data);
 }
 
 static void
 vkey_unlock(struct vkey *k)
 {
-        (void)sodium_mprotect_readonly(k->priv->data);
+        if (k->priv)
+                (void)sodium_mprotect_readonly(k->priv->data);
 }
 
-/* Takes ownership of priv and pub. */
+/* Takes ownership of priv (NULL for a TPM key), tpm_blob (may be NULL)
+ * and pub. */
 static int
 vkey_add(struct vault *v, const uint8_t *id, size_t id_len, const struct mls_suite *s,
-         struct mls_secret **priv, struct mls_bytes *pub)
+         struct mls_secret **priv, struct mls_bytes *tpm_blob, struct mls_bytes *pub)
 {
         struct vkey *k = vkey_find(v, id, id_len), *nk;
 
@@ -108,7 +134,11 @@ vkey_add(struct vault *v, const uint8_t *id, size_t id_len, const struct mls_sui
         memcpy(k->id, id, id_len);
         k->id_len = id_len;
         k->suite = s;
-        k->priv = MLS_TAKE(*priv);
+        k->priv = priv ? MLS_TAKE(*priv) : NULL;
+        if (tpm_blob) {
+                k->tpm_blob = *tpm_blob;
+                *tpm_blob = (struct mls_bytes){ 0 };
+        }
         k->pub = *pub;
         *pub = (struct mls_bytes){ 0 };
         vkey_lock(k);
@@ -135,11 +165,17 @@ seal_identity(struct vault *v, struct vkey *k, uint64_t version, const uint8_t *
         int r;
 
         mls_writer_init_secure(&w);
-        MLS_TRY(mls_writer_u16(&w, k->suite->id));
-        vkey_unlock(k);
-        r = mls_writer_opaque(&w, k->priv->data, k->priv->len);
-        vkey_lock(k);
-        MLS_TRY(r);
+        if (!k->priv) {
+                MLS_TRY(mls_writer_u16(&w, SEALED_TPM_MARKER));
+                MLS_TRY(mls_writer_u16(&w, k->suite->id));
+                MLS_TRY(mls_writer_opaque(&w, k->tpm_blob.data, k->tpm_blob.len));
+        } else {
+                MLS_TRY(mls_writer_u16(&w, k->suite->id));
+                vkey_unlock(k);
+                r = mls_writer_opaque(&w, k->priv->data, k->priv->len);
+                vkey_lock(k);
+                MLS_TRY(r);
+        }
         MLS_TRY(mls_writer_opaque(&w, md, md_len));
         MLS_TRY(mls_writer_finish_secret(&w, &pt));
         return mkd_seal(v->key, mls_rng_system(), MKD_OBJ_IDENTITY, k->id, k->id_len, version, pt,
@@ -152,6 +188,79 @@ type_sealable(uint64_t t)
         return t == MKD_OBJ_KEYPACKAGE || t == MKD_OBJ_GROUP;
 }
 
+/* ---- TPM-resident keys ---- */
+
+#ifdef HAVE_TPM
+static int
+tpm_key_create(struct vault *v, const struct mls_suite *s, struct mls_bytes *ret_blob,
+               struct mls_bytes *ret_pub)
+{
+        int r;
+
+        if (s->id != MLS_SUITE_P256_AES128GCM_SHA256_P256)
+                return MLS_E_UNSUPPORTED;
+        if (!v->tpm) {
+                mkd_log_warning("a TPM-resident key was asked for, but there is no TPM (%s)",
+                                v->ks.why);
+                return MLS_E_TPM;
+        }
+        r = mkd_tpm_sign_key_create(v->tpm, ret_blob, ret_pub);
+        if (r < 0)
+                mkd_log_code(MKD_LOG_ERR, r, "creating a TPM key: %s",
+                             mkd_tpm_last_error(v->tpm));
+        return r;
+}
+
+/* SignWithLabel by the TPM: the vault builds SignContent, the TPM signs
+ * SHA-256(SignContent) (RFC 9420 section 5.1.2). */
+static int
+tpm_sign(struct vault *v, const struct vkey *k, const char *label, const uint8_t *content,
+         size_t len, struct mls_bytes *ret_sig)
+{
+        struct mls_bytes sc = { 0 };
+        int r;
+
+        if (!v->tpm)
+                return MLS_E_TPM;
+        MLS_TRY(mls_sign_content_build(label, content, len, &sc));
+        r = mkd_tpm_sign_message(v->tpm, k->tpm_blob.data, k->tpm_blob.len, sc.data, sc.len,
+                                 ret_sig);
+        mls_bytes_clear(&sc);
+        if (r < 0)
+                mkd_log_code(MKD_LOG_ERR, r, "TPM signature: %s", mkd_tpm_last_error(v->tpm));
+        return r;
+}
+
+static int
+tpm_key_public(const struct mls_bytes *blob, struct mls_bytes *ret_pub)
+{
+        return mkd_tpm_sign_key_public(blob->data, blob->len, ret_pub);
+}
+#else
+static int
+tpm_key_create(struct vault *v, const struct mls_suite *s, struct mls_bytes *ret_blob,
+               struct mls_bytes *ret_pub)
+{
+        (void)v, (void)ret_blob, (void)ret_pub;
+        return s->id != MLS_SUITE_P256_AES128GCM_SHA256_P256 ? MLS_E_UNSUPPORTED : MLS_E_TPM;
+}
+
+static int
+tpm_sign(struct vault *v, const struct vkey *k, const char *label, const uint8_t *content,
+         size_t len, struct mls_bytes *ret_sig)
+{
+        (void)v, (void)k, (void)label, (void)content, (void)len, (void)ret_sig;
+        return MLS_E_TPM;
+}
+
+static int
+tpm_key_public(const struct mls_bytes *blob, struct mls_bytes *ret_pub)
+{
+        (void)blob, (void)ret_pub;
+        return MLS_E_TPM;
+}
+#endif
+
 /* ---- handlers: decode args a[], encode the result into res ---- */
 
 static int
@@ -159,7 +268,7 @@ h_identity_create(struct vault *v, const struct mkd_val *a, struct mls_writer *r
 {
         const struct mls_suite *s = mls_suite_get((uint16_t)a[MKD_VC_SUITE].u);
         _mls_secret_ struct mls_secret *priv = NULL;
-        struct mls_bytes pub = { 0 }, blob = { 0 };
+        struct mls_bytes pub = { 0 }, blob = { 0 }, tpm_blob = { 0 };
         struct mkd_val out[2];
         struct vkey *k;
         int r;
@@ -168,8 +277,16 @@ h_identity_create(struct vault *v, const struct mkd_val *a, struct mls_writer *r
                 return MLS_E_UNSUPPORTED;
         if (!mkd_obj_id_valid(a[MKD_VC_ID].len) || vkey_find(v, a[MKD_VC_ID].p, a[MKD_VC_ID].len))
                 return MLS_E_INVALID_ARGUMENT;
-        MLS_TRY(mls_crypto_sig_keygen(s, mls_rng_system(), &priv, &pub));
-        r = vkey_add(v, a[MKD_VC_ID].p, a[MKD_VC_ID].len, s, &priv, &pub);
+        if (a[MKD_VC_TPM].u) {
+                r = tpm_key_create(v, s, &tpm_blob, &pub);
+                if (r == 0)
+                        r = vkey_add(v, a[MKD_VC_ID].p, a[MKD_VC_ID].len, s, NULL, &tpm_blob,
+                                     &pub);
+                mls_bytes_clear(&tpm_blob);
+        } else {
+                MLS_TRY(mls_crypto_sig_keygen(s, mls_rng_system(), &priv, &pub));
+                r = vkey_add(v, a[MKD_VC_ID].p, a[MKD_VC_ID].len, s, &priv, NULL, &pub);
+        }
         mls_bytes_clear(&pub);
         MLS_TRY(r);
         k = vkey_find(v, a[MKD_VC_ID].p, a[MKD_VC_ID].len);
@@ -189,7 +306,7 @@ static int
 h_identity_load(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
 {
         _mls_secret_ struct mls_secret *pt = NULL, *priv = NULL;
-        struct mls_bytes pub = { 0 }, check = { 0 };
+        struct mls_bytes pub = { 0 }, check = { 0 }, tpm_blob = { 0 };
         const struct mls_suite *s;
         struct mls_reader r, sub;
         const uint8_t *md;
@@ -204,17 +321,36 @@ h_identity_load(struct vault *v, const struct mkd_val *a, struct mls_writer *res
                            a[MKD_VL_ID].p, a[MKD_VL_ID].len, a[MKD_VL_VERSION].u, &pt));
         mls_reader_init(&r, pt->data, pt->len);
         MLS_TRY(mls_reader_u16(&r, &suite));
-        MLS_TRY(mls_reader_opaque_secret(&r, &priv));
+        if (suite == SEALED_TPM_MARKER) {
+                const uint8_t *kb;
+                size_t kb_len;
+
+                MLS_TRY(mls_reader_u16(&r, &suite));
+                MLS_TRY(mls_reader_opaque_view(&r, &kb, &kb_len));
+                MLS_TRY(mls_bytes_copy(&tpm_blob, kb, kb_len));
+        } else {
+                MLS_TRY(mls_reader_opaque_secret(&r, &priv));
+        }
         MLS_TRY(mls_reader_vec(&r, &sub));
         md = sub.p;
         md_len = sub.left;
-        MLS_TRY(mls_reader_done(&r));
+        e = mls_reader_done(&r);
         s = mls_suite_get(suite);
-        if (!s)
-                return MLS_E_BAD_STATE;
-        e = mls_crypto_sig_pub_from_priv(s, priv, &check);
-        if (e < 0)
-                return MLS_E_BAD_STATE;
+        if (e == 0 && !s)
+                e = MLS_E_BAD_STATE;
+        if (e == 0 && tpm_blob.data) {
+                /* The public key is in the blob's public area; only the
+                 * TPM that made it can use it (checked at the first
+                 * signature: another TPM refuses to load it). */
+                e = s->id == MLS_SUITE_P256_AES128GCM_SHA256_P256 ? tpm_key_public(&tpm_blob, &check)
+                                                                  : MLS_E_BAD_STATE;
+        } else if (e == 0) {
+                e = mls_crypto_sig_pub_from_priv(s, priv, &check);
+        }
+        if (e < 0) {
+                mls_bytes_clear(&tpm_blob);
+                return e == MLS_E_TPM ? e : MLS_E_BAD_STATE;
+        }
         e = mls_bytes_copy(&pub, check.data, check.len);
         mls_bytes_clear(&check);
         MLS_TRY(e);
@@ -223,7 +359,9 @@ h_identity_load(struct vault *v, const struct mkd_val *a, struct mls_writer *res
         out[MKD_VLR_METADATA] = mkd_val_bytes(md, md_len);
         e = mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_IDENTITY_LOAD)->result, out);
         if (e == 0)
-                e = vkey_add(v, a[MKD_VL_ID].p, a[MKD_VL_ID].len, s, &priv, &pub);
+                e = vkey_add(v, a[MKD_VL_ID].p, a[MKD_VL_ID].len, s, tpm_blob.data ? NULL : &priv,
+                             &tpm_blob, &pub);
+        mls_bytes_clear(&tpm_blob);
         mls_bytes_clear(&pub);
         return e;
 }
@@ -281,10 +419,14 @@ h_sign(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
                 mkd_log_warning("refused to sign with label \"%s\"", label);
                 return MLS_E_ACCESS_DENIED;
         }
-        vkey_unlock(k);
-        r = mls_sign_with_label(k->suite, k->priv, label, a[MKD_VG_CONTENT].p,
-                                a[MKD_VG_CONTENT].len, &sig);
-        vkey_lock(k);
+        if (!k->priv) {
+                r = tpm_sign(v, k, label, a[MKD_VG_CONTENT].p, a[MKD_VG_CONTENT].len, &sig);
+        } else {
+                vkey_unlock(k);
+                r = mls_sign_with_label(k->suite, k->priv, label, a[MKD_VG_CONTENT].p,
+                                        a[MKD_VG_CONTENT].len, &sig);
+                vkey_lock(k);
+        }
         MLS_TRY(r);
         out[0] = mkd_val_bytes(sig.data, sig.len);
         r = mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_SIGN)->result, out);
@@ -400,13 +542,54 @@ serve_one(struct vault *v, const struct mkd_ipc_frame *f)
         return mkd_ipc_send_blocking(v->fd, out.buf, out.len);
 }
 
+/* The open file descriptors (at most max; the count in *ret_n). */
+static void
+fd_list(int *fds, size_t max, size_t *ret_n)
+{
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+        size_t n = 0;
+
+        *ret_n = 0;
+        if (!d)
+                return;
+        while ((de = readdir(d)) && n < max) {
+                char *end;
+                long fd = strtol(de->d_name, &end, 10);
+
+                if (*end || end == de->d_name || fd == dirfd(d))
+                        continue;
+                fds[n++] = (int)fd;
+        }
+        closedir(d);
+        *ret_n = n;
+}
+
+/* The descriptors the TPM connection opened: those in after[] but not in
+ * before[] (the TCTI does not always report its socket). */
+static void
+keep_new_fds(const int *before, size_t nb, const int *after, size_t na, int *keep,
+             size_t *n_keep, size_t max)
+{
+        for (size_t i = 0; i < na; i++) {
+                bool old = false;
+
+                for (size_t j = 0; j < nb && !old; j++)
+                        old = before[j] == after[i];
+                if (!old && *n_keep < max)
+                        keep[(*n_keep)++] = after[i];
+        }
+}
+
 int
-mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode)
+mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
+               const struct mkd_tpm_config *tpm)
 {
         struct vault v = { .fd = engine_fd };
         _mkd_ipc_rbuf_ struct mkd_ipc_rbuf rb;
-        const int keep[] = { 2, engine_fd };
-        bool created = false;
+        int keep[MKD_SANDBOX_KEEP_MAX] = { 2, engine_fd };
+        int before[64], after[64];
+        size_t n_keep = 2, nb = 0, na = 0;
         int r;
 
         mkd_log_set_proc(MKD_LOG_VAULT);
@@ -419,17 +602,24 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode)
                 mkd_log_code(MKD_LOG_ERR, r, "crypto self-test");
                 return r;
         }
+        /* TPM2-TSS writes its own error lines to stderr unless told not
+         * to; ours say what matters (an administrator may override). */
+        (void)setenv("TSS2_LOG", "all+none", 0);
         /* The storage key, through the state directory opened by the
-         * broker, before the sandbox closes every file. */
-        r = mkd_seal_key_load_or_create(state_dirfd, mls_rng_system(), &v.key, &created);
+         * broker, before the sandbox closes every file; the TPM connection
+         * (if any) stays open. */
+        fd_list(before, MLS_ARRAY_SIZE(before), &nb);
+        r = mkd_keystore_open(state_dirfd, tpm, mls_rng_system(), &v.key, &v.tpm, &v.ks);
         (void)close(state_dirfd);
         if (r < 0) {
                 mkd_log_code(MKD_LOG_ERR, r, "storage key");
                 return r;
         }
-        if (created)
-                mkd_log_info("created a new storage key");
-        r = mkd_sandbox_enter_child(MKD_SANDBOX_VAULT, mode, keep, MLS_ARRAY_SIZE(keep));
+        if (v.tpm) {
+                fd_list(after, MLS_ARRAY_SIZE(after), &na);
+                keep_new_fds(before, nb, after, na, keep, &n_keep, MLS_ARRAY_SIZE(keep));
+        }
+        r = mkd_sandbox_enter_child(MKD_SANDBOX_VAULT, mode, keep, n_keep);
         if (r < 0) {
                 mkd_log_code(MKD_LOG_ERR, r, "cannot enter the sandbox");
                 return r;
@@ -461,5 +651,6 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode)
                 vkey_clear(&v.keys[i]);
         free(v.keys);
         mkd_seal_key_free(v.key);
+        mkd_keystore_tpm_close(v.tpm);
         return r;
 }

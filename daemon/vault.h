@@ -10,8 +10,13 @@
 #define MKD_VAULT_H
 
 #include "mls/common.h"
+#include "daemon/keystore.h"
 #include "daemon/policy.h"
 
-MLS_MUST_CHECK int mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode);
+/* tpm: where the storage key lives (daemon/keystore.h). A refusal to open
+ * it returns MLS_E_TPM, MLS_E_TPM_POLICY, MLS_E_BAD_CONFIG, MLS_E_ROLLBACK
+ * or a key-file error; main() then exits with MKD_EXIT_CONFIG. */
+MLS_MUST_CHECK int mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
+                                  const struct mkd_tpm_config *tpm);
 
 #endif

@@ -490,18 +490,76 @@ cmd_policy_show(struct ctl *ctl, const struct ctl_command *cmd, int argc, char *
         return CTL_EXIT_OK;
 }
 
+/*
+ * tpm status | enroll | unenroll | recover: the storage key's
+ * administration runs in mlskeyd itself (`mlskeyd --tpm-admin`, in this
+ * process, never through the daemon: the recovery key must not cross
+ * D-Bus), found as $MLSKEYD or the installed binary.
+ */
 static int
-cmd_tpm_status(struct ctl *ctl, const struct ctl_command *cmd, int argc, char **argv)
+cmd_tpm(struct ctl *ctl, const struct ctl_command *cmd, int argc, char **argv)
 {
-        int first, r;
+        enum { O_STATE = 1000, O_CONFIG, O_RECOVERY };
+        static const struct option opts[] = {
+                CTL_COMMON_OPTIONS,
+                { "state-dir", required_argument, NULL, O_STATE },
+                { "config", required_argument, NULL, O_CONFIG },
+                { "recovery-key", required_argument, NULL, O_RECOVERY },
+                { NULL, 0, NULL, 0 },
+        };
+        const char *state = NULL, *config = NULL, *recovery = NULL;
+        const char *bin = getenv("MLSKEYD");
+        char *av[16];
+        int c, n = 0;
 
-        if ((r = parse_plain(ctl, cmd, argc, argv, &first)) != CTL_CONTINUE)
-                return r;
-        if (first != argc)
-                return ctl_usage(cmd, "tpm status takes no arguments");
-        /* The daemon has no TPM interface yet (a later issue). */
-        printf("tpm: not available\n");
-        return CTL_EXIT_OK;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                int r;
+
+                switch (c) {
+                case O_STATE:
+                        state = optarg;
+                        break;
+                case O_CONFIG:
+                        config = optarg;
+                        break;
+                case O_RECOVERY:
+                        recovery = optarg;
+                        break;
+                default:
+                        if ((r = ctl_common_option(ctl, cmd, c, optarg)) != CTL_CONTINUE)
+                                return r;
+                }
+        }
+        if (optind != argc)
+                return ctl_usage(cmd, "tpm %s takes no arguments", cmd->name);
+        if (recovery && strcmp(cmd->name, "unenroll") != 0 && strcmp(cmd->name, "recover") != 0)
+                return ctl_usage(cmd, "--recovery-key is for unenroll and recover");
+        if (!recovery && strcmp(cmd->name, "recover") == 0)
+                return ctl_usage(cmd, "tpm recover needs --recovery-key FILE");
+        if (!bin || !*bin)
+                bin = MKD_BINDIR "/mlskeyd";
+        av[n++] = (char *)"mlskeyd";
+        av[n++] = ctl->bus == CTL_BUS_SYSTEM ? (char *)"--system" : (char *)"--session";
+        if (state) {
+                av[n++] = (char *)"--state-dir";
+                av[n++] = (char *)state;
+        }
+        if (config) {
+                av[n++] = (char *)"--config";
+                av[n++] = (char *)config;
+        }
+        av[n++] = (char *)"--tpm-admin";
+        av[n++] = (char *)cmd->name;
+        if (recovery) {
+                av[n++] = (char *)"--recovery-key";
+                av[n++] = (char *)recovery;
+        }
+        av[n] = NULL;
+        fflush(stdout);
+        execv(bin, av);
+        fprintf(stderr, "mlskeyctl: cannot run %s: %s\n", bin, strerror(errno));
+        return CTL_EXIT_FAIL;
 }
 
 static volatile sig_atomic_t monitor_stop;
@@ -613,11 +671,65 @@ static const struct ctl_help help_policy_show = {
         .examples = "mlskeyctl --system policy show",
 };
 
+#define TPM_ADMIN_OPTIONS                                                                  \
+        "  --state-dir DIR    the daemon's state directory (default: that of\n"               \
+        "                     --system, /var/lib/mlskeyd, or of the session)\n"               \
+        "  --config FILE      the policy ([tpm] mode, tcti, pcrs; default\n"                 \
+        "                     /etc/mlskeyd/mlskeyd.conf)\n"
+
 static const struct ctl_help help_tpm_status = {
-        .synopsis = "tpm status",
-        .summary = "show whether the daemon uses a TPM",
-        .description = "Prints \"tpm: not available\": TPM support is not part of this release.",
-        .examples = "mlskeyctl tpm status",
+        .synopsis = "tpm status [--state-dir DIR] [--config FILE]",
+        .summary = "show where the storage key is kept (key file or TPM) and the TPM policy",
+        .description =
+                "Prints \"key: value\" lines: mode, tcti and pcrs of the policy's [tpm]\n"
+                "section; storage-key (tpm-sealed, key-file or none); sealed-to-pcrs (the\n"
+                "PCRs the sealed key is bound to); recovery-key (enrolled or none);\n"
+                "daemon (running or stopped); tpm (available, or why not). Reads the state\n"
+                "directory; works while the daemon runs (then it does not probe the TPM).\n"
+                "Runs mlskeyd --tpm-admin ($MLSKEYD, else the installed mlskeyd).",
+        .options = TPM_ADMIN_OPTIONS,
+        .examples = "sudo mlskeyctl --system tpm status",
+};
+
+static const struct ctl_help help_tpm_enroll = {
+        .synopsis = "tpm enroll [--state-dir DIR] [--config FILE]",
+        .summary = "seal the storage key to the TPM and print a new recovery key (daemon stopped)",
+        .description =
+                "Moves the storage key from its key file into a TPM-sealed object (bound to\n"
+                "the policy's [tpm] pcrs, if any), or re-seals an already sealed key to the\n"
+                "current policy and PCR values. Writes a new recovery blob and prints the\n"
+                "recovery key (64 hex digits) on stdout ONCE: keep it offline. The key\n"
+                "itself does not change, so no state is lost. Stop the daemon first; set\n"
+                "[tpm] mode = prefer or require before starting it again.",
+        .options = TPM_ADMIN_OPTIONS,
+        .examples = "sudo systemctl stop mlskeyd\n"
+                    "sudo mlskeyctl --system tpm enroll > /root/mlskeyd-recovery.key\n"
+                    "sudo systemctl start mlskeyd",
+};
+
+static const struct ctl_help help_tpm_unenroll = {
+        .synopsis = "tpm unenroll [--state-dir DIR] [--config FILE] [--recovery-key FILE]",
+        .summary = "move the storage key from the TPM back to a key file (daemon stopped)",
+        .description =
+                "Unseals the storage key with the TPM (or opens the recovery blob with\n"
+                "--recovery-key) and writes it to the 0600 key file; removes the sealed\n"
+                "key and the recovery blob. Set [tpm] mode = off or prefer afterwards.",
+        .options = TPM_ADMIN_OPTIONS
+                "  --recovery-key FILE  the recovery key instead of the TPM (\"-\": stdin)\n",
+        .examples = "sudo mlskeyctl --system tpm unenroll",
+};
+
+static const struct ctl_help help_tpm_recover = {
+        .synopsis = "tpm recover --recovery-key FILE [--state-dir DIR] [--config FILE]",
+        .summary = "re-seal the storage key after the PCRs changed (daemon stopped)",
+        .description =
+                "When the daemon refuses to start because the PCRs the key is sealed to\n"
+                "changed (a firmware or boot loader update), this opens the recovery blob\n"
+                "with the recovery key that `tpm enroll` printed and seals the key again\n"
+                "to the current PCR values.",
+        .options = TPM_ADMIN_OPTIONS
+                "  --recovery-key FILE  the file holding the recovery key (\"-\": stdin)\n",
+        .examples = "sudo mlskeyctl --system tpm recover --recovery-key /root/mlskeyd-recovery.key",
 };
 
 static const struct ctl_help help_monitor = {
@@ -642,7 +754,10 @@ static const struct ctl_help help_help = {
 const struct ctl_command ctl_misc_commands[] = {
         { NULL, "status", cmd_status, &help_status },
         { "policy", "show", cmd_policy_show, &help_policy_show },
-        { "tpm", "status", cmd_tpm_status, &help_tpm_status },
+        { "tpm", "status", cmd_tpm, &help_tpm_status },
+        { "tpm", "enroll", cmd_tpm, &help_tpm_enroll },
+        { "tpm", "unenroll", cmd_tpm, &help_tpm_unenroll },
+        { "tpm", "recover", cmd_tpm, &help_tpm_recover },
         { NULL, "monitor", cmd_monitor, &help_monitor },
         { NULL, "help", cmd_help, &help_help },
         { NULL, NULL, NULL, NULL },

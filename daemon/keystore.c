@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The storage key's home: key file or TPM seal (contracts: keystore.h). */
+#include "config.h"
+
+#include "daemon/keystore.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "daemon/fileio.h"
+#include "daemon/log.h"
+#include "mls/codec.h"
+#ifdef HAVE_TPM
+#include "daemon/tpm.h"
+#endif
+
+#define RECOVERY_MAGIC "MKDRECOV"
+#define RECOVERY_MAGIC_LEN 8
+#define RECOVERY_FORMAT 1
+#define RECOVERY_AD_LEN (RECOVERY_MAGIC_LEN + 2)
+#define RECOVERY_BLOB_LEN                                                                  \
+        (RECOVERY_AD_LEN + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + MKD_SEAL_KEY_LEN + \
+         crypto_aead_xchacha20poly1305_ietf_ABYTES)
+#define TPM_BLOB_MAX 4096
+
+void
+mkd_tpm_config_from_policy(const struct mkd_policy *p, struct mkd_tpm_config *ret)
+{
+        *ret = (struct mkd_tpm_config){
+                .mode = p->tpm_mode,
+                .tcti = p->tpm_tcti,
+                .pcr_bank = p->pcr_bank,
+                .pcr_mask = p->pcr_mask,
+        };
+}
+
+/* "sha256:7,8" (or "none"). */
+static const char *
+pcrs_format(enum mkd_pcr_bank bank, uint32_t mask, char *buf, size_t len)
+{
+        static const char *const names[] = { "none", "sha1", "sha256", "sha384", "sha512" };
+        size_t n;
+
+        if (bank == MKD_PCR_BANK_NONE || (unsigned)bank >= MLS_ARRAY_SIZE(names)) {
+                snprintf(buf, len, "none");
+                return buf;
+        }
+        n = (size_t)snprintf(buf, len, "%s:", names[bank]);
+        for (unsigned i = 0; i < 24 && n < len; i++)
+                if (mask & (1u << i))
+                        n += (size_t)snprintf(buf + n, len - n, "%s%u",
+                                              buf[n - 1] == ':' ? "" : ",", i);
+        return buf;
+}
+
+/* ---- recovery blob ---- */
+
+static int
+recovery_wrap(const struct mkd_seal_key *key, const struct mls_rng *rng,
+              const uint8_t r[MKD_RECOVERY_KEY_LEN], uint8_t out[RECOVERY_BLOB_LEN])
+{
+        _mls_secret_ struct mls_secret *k = NULL;
+        uint8_t *nonce = out + RECOVERY_AD_LEN;
+
+        memcpy(out, RECOVERY_MAGIC, RECOVERY_MAGIC_LEN);
+        out[RECOVERY_MAGIC_LEN] = RECOVERY_FORMAT >> 8;
+        out[RECOVERY_MAGIC_LEN + 1] = RECOVERY_FORMAT & 0xff;
+        MLS_TRY(mls_rng_fill(rng, nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES));
+        MLS_TRY(mkd_seal_key_export(key, &k));
+        if (crypto_aead_xchacha20poly1305_ietf_encrypt(
+                    nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL, k->data, k->len,
+                    out, RECOVERY_AD_LEN, NULL, nonce, r) != 0)
+                return MLS_E_CRYPTO;
+        return 0;
+}
+
+static int
+recovery_unwrap(const uint8_t *blob, size_t len, const uint8_t r[MKD_RECOVERY_KEY_LEN],
+                struct mkd_seal_key **ret_key)
+{
+        _mls_secret_ struct mls_secret *k = NULL;
+        const uint8_t *nonce = blob + RECOVERY_AD_LEN;
+
+        if (len != RECOVERY_BLOB_LEN)
+                return len < RECOVERY_BLOB_LEN ? MLS_E_TRUNCATED : MLS_E_TRAILING;
+        if (memcmp(blob, RECOVERY_MAGIC, RECOVERY_MAGIC_LEN) != 0)
+                return MLS_E_INVALID_MESSAGE;
+        if (blob[RECOVERY_MAGIC_LEN] != (RECOVERY_FORMAT >> 8) ||
+            blob[RECOVERY_MAGIC_LEN + 1] != (RECOVERY_FORMAT & 0xff))
+                return MLS_E_UNSUPPORTED;
+        MLS_TRY(mls_secret_new(MKD_SEAL_KEY_LEN, &k));
+        if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+                    k->data, NULL, NULL, nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                    MKD_SEAL_KEY_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES, blob,
+                    RECOVERY_AD_LEN, nonce, r) != 0)
+                return MLS_E_DECRYPT;
+        return mkd_seal_key_from_secret(k, ret_key);
+}
+
+int
+mkd_recovery_key_parse(const char *text, size_t len, uint8_t key[MKD_RECOVERY_KEY_LEN])
+{
+        size_t bin_len = 0;
+        const char *end = NULL;
+
+        while (len && (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')) {
+                text++;
+                len--;
+        }
+        while (len && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\n' ||
+                       text[len - 1] == '\r'))
+                len--;
+        if (len != MKD_RECOVERY_HEX_LEN)
+                return MLS_E_INVALID_ARGUMENT;
+        if (sodium_hex2bin(key, MKD_RECOVERY_KEY_LEN, text, len, NULL, &bin_len, &end) != 0 ||
+            bin_len != MKD_RECOVERY_KEY_LEN || end != text + len) {
+                sodium_memzero(key, MKD_RECOVERY_KEY_LEN);
+                return MLS_E_INVALID_ARGUMENT;
+        }
+        return 0;
+}
+
+int
+mkd_keystore_inspect(int dirfd, struct mkd_keystore_info *info)
+{
+        struct mls_bytes b = { 0 };
+        int r;
+
+        memset(info, 0, sizeof(*info));
+        r = mkd_file_read(dirfd, MKD_KEYSTORE_TPM_FILE, TPM_BLOB_MAX, &b);
+        if (r < 0 && r != MLS_E_NOT_FOUND)
+                return r;
+        if (r == 0) {
+                info->sealed = true;
+#ifdef HAVE_TPM
+                {
+                        struct mkd_tpm_pcrs sel = { 0 };
+
+                        r = mkd_tpm_blob_pcrs(b.data, b.len, &info->pcr_bound, &sel);
+                        if (r == 0 && info->pcr_bound) {
+                                info->pcr_bank = sel.bank;
+                                info->pcr_mask = sel.mask;
+                        }
+                }
+#endif
+                mls_bytes_clear(&b);
+                if (r < 0)
+                        return r;
+        }
+        r = mkd_file_read(dirfd, MKD_KEYSTORE_RECOVERY_FILE, RECOVERY_BLOB_LEN, &b);
+        if (r < 0 && r != MLS_E_NOT_FOUND)
+                return r;
+        info->recovery = r == 0;
+        mls_bytes_clear(&b);
+        return 0;
+}
+
+#ifdef HAVE_TPM
+
+void
+mkd_keystore_tpm_close(struct mkd_tpm *t)
+{
+        mkd_tpm_close(t);
+}
+
+static int
+tpm_open(const struct mkd_tpm_config *cfg, struct mkd_tpm **ret, char *why, size_t why_len)
+{
+        char w[MKD_TPM_WHY_MAX] = "";
+        int r = mkd_tpm_open(cfg->tcti, ret, w);
+
+        if (r < 0)
+                snprintf(why, why_len, "%s", w[0] ? w : mls_err_text(r));
+        return r;
+}
+
+static bool
+cfg_pcrs(const struct mkd_tpm_config *cfg, struct mkd_tpm_pcrs *ret)
+{
+        if (cfg->pcr_bank == MKD_PCR_BANK_NONE || cfg->pcr_mask == 0)
+                return false;
+        *ret = (struct mkd_tpm_pcrs){ .bank = cfg->pcr_bank, .mask = cfg->pcr_mask };
+        return true;
+}
+
+/* Seals key to the TPM per cfg and writes storage.tpm. */
+static int
+seal_to_tpm(int dirfd, struct mkd_tpm *t, const struct mkd_tpm_config *cfg,
+            const struct mkd_seal_key *key)
+{
+        _mls_secret_ struct mls_secret *k = NULL;
+        struct mls_bytes blob = { 0 };
+        struct mkd_tpm_pcrs sel;
+        bool bound = cfg_pcrs(cfg, &sel);
+        int r;
+
+        MLS_TRY(mkd_seal_key_export(key, &k));
+        r = mkd_tpm_seal(t, bound ? &sel : NULL, k, &blob);
+        if (r < 0) {
+                mkd_log_err("sealing the storage key to the TPM failed: %s", mkd_tpm_last_error(t));
+                return r;
+        }
+        r = mkd_file_replace(dirfd, MKD_KEYSTORE_TPM_FILE, blob.data, blob.len, 0600);
+        mls_bytes_clear(&blob);
+        return r;
+}
+
+/* Unseals storage.tpm (blob); on a policy failure the log names the PCRs
+ * and the way out. */
+static int
+unseal_from_tpm(struct mkd_tpm *t, const struct mls_bytes *blob, struct mkd_seal_key **ret_key)
+{
+        _mls_secret_ struct mls_secret *k = NULL;
+        struct mkd_tpm_pcrs sel = { 0 };
+        uint32_t changed = 0;
+        bool bound = false;
+        char a[96], c[96];
+        int r;
+
+        r = mkd_tpm_unseal(t, blob->data, blob->len, &k, &changed);
+        if (r == MLS_E_TPM_POLICY) {
+                if (mkd_tpm_blob_pcrs(blob->data, blob->len, &bound, &sel) < 0)
+                        sel = (struct mkd_tpm_pcrs){ 0 };
+                mkd_log_err("%s: the TPM refuses to unseal the storage key: it is sealed to PCRs "
+                            "%s and PCR(s) %s changed since (%s). Recovery: stop the daemon "
+                            "and run `mlskeyctl tpm recover --recovery-key FILE` with the "
+                            "recovery key that `mlskeyctl tpm enroll` printed",
+                            MKD_KEYSTORE_TPM_FILE, pcrs_format(sel.bank, sel.mask, a, sizeof(a)),
+                            changed ? pcrs_format(sel.bank, changed, c, sizeof(c)) : "(unknown)",
+                            mkd_tpm_last_error(t));
+                return r;
+        }
+        if (r == MLS_E_TPM) {
+                mkd_log_err("%s: the TPM cannot unseal the storage key (%s): the key was sealed "
+                            "by another TPM, the TPM was cleared, or the file is damaged",
+                            MKD_KEYSTORE_TPM_FILE, mkd_tpm_last_error(t));
+                return r;
+        }
+        if (r < 0) {
+                mkd_log_code(MKD_LOG_ERR, r, "%s: refused", MKD_KEYSTORE_TPM_FILE);
+                return r;
+        }
+        return mkd_seal_key_from_secret(k, ret_key);
+}
+
+static bool
+keys_equal(const struct mkd_seal_key *a, const struct mkd_seal_key *b)
+{
+        _mls_secret_ struct mls_secret *x = NULL, *y = NULL;
+
+        if (mkd_seal_key_export(a, &x) < 0 || mkd_seal_key_export(b, &y) < 0)
+                return false;
+        return mls_secret_eq(x, y);
+}
+
+/* Start-up with a sealed key (storage.tpm read into blob). */
+static int
+open_sealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
+            const struct mls_bytes *blob, struct mkd_keystore_info *info,
+            struct mkd_seal_key **ret_key)
+{
+        _mkd_seal_key_ struct mkd_seal_key *key = NULL, *file_key = NULL;
+        struct mkd_tpm_pcrs sel = { 0 };
+        int r;
+
+        info->sealed = true;
+        if (mkd_tpm_blob_pcrs(blob->data, blob->len, &info->pcr_bound, &sel) == 0 &&
+            info->pcr_bound) {
+                info->pcr_bank = sel.bank;
+                info->pcr_mask = sel.mask;
+        }
+        if (cfg->mode == MKD_TPM_OFF) {
+                mkd_log_err("the storage key is sealed to a TPM (%s) but [tpm] mode = off: set "
+                            "mode = prefer or require, or move the key back to a file with "
+                            "`mlskeyctl tpm unenroll`",
+                            MKD_KEYSTORE_TPM_FILE);
+                return MLS_E_BAD_CONFIG;
+        }
+        if (!t) {
+                mkd_log_err("the storage key is sealed to a TPM (%s), but no TPM answers at "
+                            "\"%s\": %s",
+                            MKD_KEYSTORE_TPM_FILE, cfg->tcti, info->why);
+                return MLS_E_TPM;
+        }
+        MLS_TRY(unseal_from_tpm(t, blob, &key));
+        /* An enroll interrupted after sealing left the key file. */
+        r = mkd_seal_key_load(dirfd, &file_key);
+        if (r == 0) {
+                if (!keys_equal(key, file_key)) {
+                        mkd_log_err("%s and %s hold different keys: refusing to guess",
+                                    MKD_SEAL_KEY_FILE, MKD_KEYSTORE_TPM_FILE);
+                        return MLS_E_BAD_STATE;
+                }
+                MLS_TRY(mkd_file_remove(dirfd, MKD_SEAL_KEY_FILE));
+                mkd_log_info("%s: removed (the key is sealed to the TPM)", MKD_SEAL_KEY_FILE);
+        } else if (r != MLS_E_NOT_FOUND) {
+                return r;
+        }
+        mkd_log_info("storage key unsealed by the TPM");
+        *ret_key = MLS_TAKE(key);
+        return 0;
+}
+
+/* Start-up without a sealed key. */
+static int
+open_unsealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
+              const struct mls_rng *rng, struct mkd_keystore_info *info,
+              struct mkd_seal_key **ret_key)
+{
+        _mkd_seal_key_ struct mkd_seal_key *key = NULL;
+        bool created = false;
+        int r;
+
+        if (cfg->mode == MKD_TPM_REQUIRE && !t) {
+                mkd_log_err("[tpm] mode = require, but no TPM answers at \"%s\": %s", cfg->tcti,
+                            info->why);
+                return MLS_E_TPM;
+        }
+        r = mkd_seal_key_load(dirfd, &key);
+        if (r == 0) {
+                if (cfg->mode == MKD_TPM_REQUIRE) {
+                        mkd_log_err("[tpm] mode = require, but the storage key is in a key file "
+                                    "(%s): seal it with `mlskeyctl tpm enroll`",
+                                    MKD_SEAL_KEY_FILE);
+                        return MLS_E_BAD_CONFIG;
+                }
+                if (cfg->mode == MKD_TPM_PREFER && t)
+                        mkd_log_info("the storage key is in a key file (%s); `mlskeyctl tpm "
+                                     "enroll` seals it to the TPM",
+                                     MKD_SEAL_KEY_FILE);
+                else if (cfg->mode == MKD_TPM_PREFER)
+                        mkd_log_warning("no TPM (%s): using the key file %s", info->why,
+                                        MKD_SEAL_KEY_FILE);
+                *ret_key = MLS_TAKE(key);
+                return 0;
+        }
+        if (r != MLS_E_NOT_FOUND)
+                return r;
+        if (t) {
+                /* A fresh state directory: the key goes straight to the TPM. */
+                MLS_TRY(mkd_seal_key_new(rng, &key));
+                MLS_TRY(seal_to_tpm(dirfd, t, cfg, key));
+                info->sealed = true;
+                info->pcr_bound = cfg->pcr_bank != MKD_PCR_BANK_NONE;
+                info->pcr_bank = cfg->pcr_bank;
+                info->pcr_mask = cfg->pcr_mask;
+                mkd_log_info("created a new storage key sealed to the TPM; `mlskeyctl tpm "
+                             "enroll` gives a recovery key");
+                *ret_key = MLS_TAKE(key);
+                return 0;
+        }
+        if (cfg->mode == MKD_TPM_PREFER)
+                mkd_log_warning("no TPM (%s): the storage key goes to a key file", info->why);
+        MLS_TRY(mkd_seal_key_load_or_create(dirfd, rng, &key, &created));
+        if (created)
+                mkd_log_info("created a new storage key");
+        *ret_key = MLS_TAKE(key);
+        return 0;
+}
+
+int
+mkd_keystore_open(int dirfd, const struct mkd_tpm_config *cfg, const struct mls_rng *rng,
+                  struct mkd_seal_key **ret_key, struct mkd_tpm **ret_tpm,
+                  struct mkd_keystore_info *info)
+{
+        struct mkd_seal_key *key = NULL;
+        struct mkd_tpm *t = NULL;
+        struct mls_bytes blob = { 0 };
+        int r;
+
+        MLS_TRY(mkd_keystore_inspect(dirfd, info));
+        info->sealed = false;
+        if (cfg->mode != MKD_TPM_OFF && tpm_open(cfg, &t, info->why, sizeof(info->why)) == 0)
+                info->tpm_available = true;
+        r = mkd_file_read(dirfd, MKD_KEYSTORE_TPM_FILE, TPM_BLOB_MAX, &blob);
+        if (r == 0)
+                r = open_sealed(dirfd, cfg, t, &blob, info, &key);
+        else if (r == MLS_E_NOT_FOUND)
+                r = open_unsealed(dirfd, cfg, t, rng, info, &key);
+        mls_bytes_clear(&blob);
+        if (r < 0) {
+                mkd_tpm_close(t);
+                return r;
+        }
+        *ret_key = key;
+        *ret_tpm = t;
+        return 0;
+}
+
+/* The TPM of an administrative command. */
+static int
+admin_tpm(const struct mkd_tpm_config *cfg, struct mkd_tpm **ret)
+{
+        char why[256];
+        int r = tpm_open(cfg, ret, why, sizeof(why));
+
+        if (r < 0)
+                mkd_log_err("no TPM answers at \"%s\": %s", cfg->tcti, why);
+        return r;
+}
+
+static int
+write_recovery(int dirfd, const struct mkd_seal_key *key, const struct mls_rng *rng,
+               char hex[MKD_RECOVERY_HEX_LEN + 1])
+{
+        uint8_t rk[MKD_RECOVERY_KEY_LEN], blob[RECOVERY_BLOB_LEN];
+        int r;
+
+        r = mls_rng_fill(rng, rk, sizeof(rk));
+        if (r == 0)
+                r = recovery_wrap(key, rng, rk, blob);
+        if (r == 0)
+                r = mkd_file_replace(dirfd, MKD_KEYSTORE_RECOVERY_FILE, blob, sizeof(blob), 0600);
+        if (r == 0)
+                sodium_bin2hex(hex, MKD_RECOVERY_HEX_LEN + 1, rk, sizeof(rk));
+        sodium_memzero(rk, sizeof(rk));
+        return r;
+}
+
+int
+mkd_keystore_enroll(int dirfd, const struct mkd_tpm_config *cfg, const struct mls_rng *rng,
+                    char recovery_hex[MKD_RECOVERY_HEX_LEN + 1])
+{
+        _mkd_seal_key_ struct mkd_seal_key *key = NULL;
+        struct mkd_tpm *t = NULL;
+        struct mls_bytes blob = { 0 };
+        char pcrs[96];
+        int r;
+
+        MLS_TRY(admin_tpm(cfg, &t));
+        r = mkd_seal_key_load(dirfd, &key);
+        if (r == MLS_E_NOT_FOUND) {
+                r = mkd_file_read(dirfd, MKD_KEYSTORE_TPM_FILE, TPM_BLOB_MAX, &blob);
+                if (r == MLS_E_NOT_FOUND)
+                        mkd_log_err("no storage key here (neither %s nor %s): start the daemon "
+                                    "once first",
+                                    MKD_SEAL_KEY_FILE, MKD_KEYSTORE_TPM_FILE);
+                if (r == 0)
+                        r = unseal_from_tpm(t, &blob, &key);
+                mls_bytes_clear(&blob);
+        }
+        if (r == 0)
+                r = seal_to_tpm(dirfd, t, cfg, key);
+        if (r == 0)
+                r = write_recovery(dirfd, key, rng, recovery_hex);
+        if (r == 0)
+                r = mkd_file_remove(dirfd, MKD_SEAL_KEY_FILE);
+        if (r == 0)
+                mkd_log_info("the storage key is sealed to the TPM (PCRs: %s) with a new "
+                             "recovery key",
+                             pcrs_format(cfg->pcr_bank, cfg->pcr_mask, pcrs, sizeof(pcrs)));
+        mkd_tpm_close(t);
+        return r;
+}
+
+int
+mkd_keystore_unenroll(int dirfd, const struct mkd_tpm_config *cfg, const uint8_t *recovery)
+{
+        _mkd_seal_key_ struct mkd_seal_key *key = NULL;
+        struct mls_bytes blob = { 0 };
+        struct mkd_tpm *t = NULL;
+        int r;
+
+        if (recovery) {
+                r = mkd_file_read(dirfd, MKD_KEYSTORE_RECOVERY_FILE, RECOVERY_BLOB_LEN, &blob);
+                if (r == 0)
+                        r = recovery_unwrap(blob.data, blob.len, recovery, &key);
+                if (r == MLS_E_DECRYPT)
+                        mkd_log_err("%s: the recovery key does not open it",
+                                    MKD_KEYSTORE_RECOVERY_FILE);
+        } else {
+                r = admin_tpm(cfg, &t);
+                if (r == 0)
+                        r = mkd_file_read(dirfd, MKD_KEYSTORE_TPM_FILE, TPM_BLOB_MAX, &blob);
+                if (r == 0)
+                        r = unseal_from_tpm(t, &blob, &key);
+        }
+        mls_bytes_clear(&blob);
+        if (r == MLS_E_NOT_FOUND)
+                mkd_log_err("the storage key is not sealed to a TPM here (no %s)",
+                            recovery ? MKD_KEYSTORE_RECOVERY_FILE : MKD_KEYSTORE_TPM_FILE);
+        if (r == 0)
+                r = mkd_seal_key_store(dirfd, key);
+        if (r == 0)
+                r = mkd_file_remove(dirfd, MKD_KEYSTORE_TPM_FILE);
+        if (r == 0)
+                r = mkd_file_remove(dirfd, MKD_KEYSTORE_RECOVERY_FILE);
+        if (r == 0)
+                mkd_log_info("the storage key is back in the key file %s (set [tpm] mode = off "
+                             "or prefer)",
+                             MKD_SEAL_KEY_FILE);
+        mkd_tpm_close(t);
+        return r;
+}
+
+int
+mkd_keystore_recover(int dirfd, const struct mkd_tpm_config *cfg,
+                     const uint8_t recovery[MKD_RECOVERY_KEY_LEN])
+{
+        _mkd_seal_key_ struct mkd_seal_key *key = NULL;
+        struct mls_bytes blob = { 0 };
+        struct mkd_tpm *t = NULL;
+        char pcrs[96];
+        int r;
+
+        r = mkd_file_read(dirfd, MKD_KEYSTORE_RECOVERY_FILE, RECOVERY_BLOB_LEN, &blob);
+        if (r == MLS_E_NOT_FOUND)
+                mkd_log_err("no recovery blob (%s) here", MKD_KEYSTORE_RECOVERY_FILE);
+        if (r == 0)
+                r = recovery_unwrap(blob.data, blob.len, recovery, &key);
+        mls_bytes_clear(&blob);
+        if (r == MLS_E_DECRYPT)
+                mkd_log_err("%s: the recovery key does not open it", MKD_KEYSTORE_RECOVERY_FILE);
+        if (r == 0)
+                r = admin_tpm(cfg, &t);
+        if (r == 0)
+                r = seal_to_tpm(dirfd, t, cfg, key);
+        if (r == 0)
+                mkd_log_info("the storage key is sealed to the TPM again (PCRs: %s)",
+                             pcrs_format(cfg->pcr_bank, cfg->pcr_mask, pcrs, sizeof(pcrs)));
+        mkd_tpm_close(t);
+        return r;
+}
+
+#else /* !HAVE_TPM */
+
+void
+mkd_keystore_tpm_close(struct mkd_tpm *t)
+{
+        (void)t;
+}
+
+int
+mkd_keystore_open(int dirfd, const struct mkd_tpm_config *cfg, const struct mls_rng *rng,
+                  struct mkd_seal_key **ret_key, struct mkd_tpm **ret_tpm,
+                  struct mkd_keystore_info *info)
+{
+        bool created = false;
+        int r;
+
+        MLS_TRY(mkd_keystore_inspect(dirfd, info));
+        snprintf(info->why, sizeof(info->why), "mlskeyd was built without TPM support");
+        if (info->sealed) {
+                mkd_log_err("the storage key is sealed to a TPM (%s), but %s",
+                            MKD_KEYSTORE_TPM_FILE, info->why);
+                return MLS_E_TPM;
+        }
+        if (cfg->mode == MKD_TPM_REQUIRE) {
+                mkd_log_err("[tpm] mode = require, but %s", info->why);
+                return MLS_E_TPM;
+        }
+        if (cfg->mode == MKD_TPM_PREFER)
+                mkd_log_warning("no TPM (%s): using the key file %s", info->why,
+                                MKD_SEAL_KEY_FILE);
+        r = mkd_seal_key_load_or_create(dirfd, rng, ret_key, &created);
+        if (r == 0 && created)
+                mkd_log_info("created a new storage key");
+        if (r == 0)
+                *ret_tpm = NULL;
+        return r;
+}
+
+static int
+no_tpm(void)
+{
+        mkd_log_err("mlskeyd was built without TPM support");
+        return MLS_E_TPM;
+}
+
+int
+mkd_keystore_enroll(int dirfd, const struct mkd_tpm_config *cfg, const struct mls_rng *rng,
+                    char recovery_hex[MKD_RECOVERY_HEX_LEN + 1])
+{
+        (void)dirfd, (void)cfg, (void)rng, (void)recovery_hex;
+        return no_tpm();
+}
+
+int
+mkd_keystore_unenroll(int dirfd, const struct mkd_tpm_config *cfg, const uint8_t *recovery)
+{
+        (void)dirfd, (void)cfg, (void)recovery;
+        return no_tpm();
+}
+
+int
+mkd_keystore_recover(int dirfd, const struct mkd_tpm_config *cfg,
+                     const uint8_t recovery[MKD_RECOVERY_KEY_LEN])
+{
+        (void)dirfd, (void)cfg, (void)recovery;
+        return no_tpm();
+}
+
+#endif /* HAVE_TPM */
