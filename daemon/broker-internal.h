@@ -70,6 +70,7 @@ struct b_caller {
 enum b_kind {
         K_LOAD,
         K_LOAD_DONE,
+        K_COUNTER_SYNC, /* internal: a manifest is durable */
         K_CREATE_IDENTITY,
         K_GENERATE_KEY_PACKAGES,
         K_CREATE_GROUP,

@@ -347,6 +347,22 @@ children_stop(struct broker *b, const char *why)
 static int engine_push(struct broker *b, struct b_call *c, const uint8_t *args, size_t len,
                        uint32_t uid);
 
+/* An internal request: the engine (vault) raises the TPM counter. */
+static void
+counter_sync(struct broker *b)
+{
+        struct b_call *c = calloc(1, sizeof(*c));
+
+        if (!c) {
+                mkd_log_err("out of memory: the rollback counter follows at the next write");
+                return;
+        }
+        c->kind = K_COUNTER_SYNC;
+        c->op = MKD_E_COUNTER_SYNC;
+        if (engine_push(b, c, NULL, 0, 0) < 0)
+                mkd_log_err("the rollback counter follows at the next write");
+}
+
 /* Hands one stored object to the engine. */
 static int
 load_object(void *ud, const struct mkd_store_object *o)
@@ -589,7 +605,15 @@ engine_reply(struct broker *b, const struct mkd_ipc_frame *f)
         }
         /* Write-ahead: durable before anybody hears of it. */
         if (rep.n_writes) {
+                bool manifest = false;
+
+                for (size_t i = 0; i < rep.n_writes; i++)
+                        manifest |= rep.writes[i].type == MKD_OBJ_MANIFEST;
                 r = mkd_store_apply(b->store, rep.writes, rep.n_writes);
+                /* The rollback counter may follow the manifest now that it
+                 * is on disk (never before: see vault.c, ROLLBACK). */
+                if (r == 0 && manifest)
+                        counter_sync(b);
                 if (r < 0) {
                         mkd_log_code(MKD_LOG_ERR, r, "storing the result of %s", op->name);
                         if (c->msg)
@@ -601,7 +625,10 @@ engine_reply(struct broker *b, const struct mkd_ipc_frame *f)
                         return r;
                 }
         }
-        if (c->kind == K_LOAD) {
+        if (c->kind == K_COUNTER_SYNC) {
+                if (status < 0)
+                        mkd_log_code(MKD_LOG_ERR, status, "raising the rollback counter");
+        } else if (c->kind == K_LOAD) {
                 if (status < 0)
                         mkd_log_code(MKD_LOG_WARNING, status, "state file %s refused", c->path);
         } else if (c->kind == K_LOAD_DONE) {

@@ -2175,6 +2175,7 @@ b_complete(struct broker *b, struct b_call *c, int status, const struct mkd_val 
         }
         case K_LOAD:
         case K_LOAD_DONE:
+        case K_COUNTER_SYNC:
                 break;
 #ifdef MKD_TEST_OPS
         case K_TEST:

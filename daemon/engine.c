@@ -106,6 +106,15 @@ struct eng_group {
  */
 #define SEND_RESERVE 128
 
+/* One manifest entry: a stored object and its newest version.
+ *   struct { uint8 type; opaque id[16]; uint64 version; } entries<V>;
+ * in ascending (type, id) order. */
+struct man_entry {
+        uint8_t type;
+        uint8_t id[OBJ_ID_LEN];
+        uint64_t version;
+};
+
 /* The writes of one request. */
 struct eng_write {
         uint8_t type;
@@ -128,6 +137,13 @@ struct engine {
         /* Guarded blocks for the frames and writers of every request. */
         struct mls_gpool *pool;
         struct mkd_op_gate gate;
+        /* Rollback protection (the vault's ROLLBACK comment): the manifest
+         * of every stored object, written with every write set. */
+        bool rb;
+        struct man_entry *man;
+        size_t n_man;
+        bool man_loaded;
+        uint64_t man_version;
         struct eng_identity **ids;
         size_t n_ids;
         struct eng_kp **kps;
@@ -261,6 +277,17 @@ find_group(struct engine *e, const uint8_t *id, size_t len)
         for (size_t i = 0; i < e->n_groups; i++)
                 if (memcmp(e->groups[i]->id, id, OBJ_ID_LEN) == 0)
                         return e->groups[i];
+        return NULL;
+}
+
+static struct eng_kp *
+find_kp(struct engine *e, const uint8_t *id, size_t len)
+{
+        if (len != OBJ_ID_LEN)
+                return NULL;
+        for (size_t i = 0; i < e->n_kps; i++)
+                if (memcmp(e->kps[i]->id, id, OBJ_ID_LEN) == 0)
+                        return e->kps[i];
         return NULL;
 }
 
@@ -736,6 +763,9 @@ struct req {
         const struct mkd_val *a;
         struct mls_writer *res;
         struct eng_writes *wl;
+        /* Its writes need a new rollback counter value (all but the
+         * receipt of application messages). */
+        bool critical;
 };
 
 static int
@@ -887,6 +917,151 @@ drop_group(struct engine *e, struct eng_group *g)
 
 /* ---- handlers ---- */
 
+/* ---- manifest ---- */
+
+static int
+man_cmp(uint8_t type, const uint8_t *id, const struct man_entry *m)
+{
+        if (type != m->type)
+                return type < m->type ? -1 : 1;
+        return memcmp(id, m->id, OBJ_ID_LEN);
+}
+
+/* The entry of (type, id), or the insertion position in *ret_pos. */
+static struct man_entry *
+man_find(struct engine *e, uint8_t type, const uint8_t *id, size_t *ret_pos)
+{
+        size_t lo = 0, hi = e->n_man;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = man_cmp(type, id, &e->man[mid]);
+
+                if (c == 0)
+                        return &e->man[mid];
+                if (c < 0)
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        if (ret_pos)
+                *ret_pos = lo;
+        return NULL;
+}
+
+static int
+man_set(struct engine *e, uint8_t type, const uint8_t *id, uint64_t version, bool del)
+{
+        size_t pos = 0;
+        struct man_entry *m = man_find(e, type, id, &pos), *nm;
+
+        if (m && del) {
+                pos = (size_t)(m - e->man);
+                memmove(m, m + 1, (e->n_man - pos - 1) * sizeof(*m));
+                e->n_man--;
+                return 0;
+        }
+        if (m) {
+                m->version = version;
+                return 0;
+        }
+        if (del)
+                return 0;
+        nm = realloc(e->man, (e->n_man + 1) * sizeof(*nm));
+        if (!nm)
+                return MLS_E_NOMEM;
+        e->man = nm;
+        memmove(&e->man[pos + 1], &e->man[pos], (e->n_man - pos) * sizeof(*nm));
+        e->man[pos] = (struct man_entry){ .type = type, .version = version };
+        memcpy(e->man[pos].id, id, OBJ_ID_LEN);
+        e->n_man++;
+        return 0;
+}
+
+static int
+man_decode(struct engine *e, const uint8_t *p, size_t len)
+{
+        struct mls_reader r, v;
+
+        mls_reader_init(&r, p, len);
+        MLS_TRY(mls_reader_vec(&r, &v));
+        MLS_TRY(mls_reader_done(&r));
+        while (v.left) {
+                const uint8_t *id;
+                uint8_t type;
+                uint64_t version;
+
+                MLS_TRY(mls_reader_u8(&v, &type));
+                MLS_TRY(mls_reader_raw(&v, OBJ_ID_LEN, &id));
+                MLS_TRY(mls_reader_u64(&v, &version));
+                if (type == MKD_OBJ_MANIFEST || !mkd_obj_type_valid(type))
+                        return MLS_E_BAD_STATE;
+                /* Strictly ascending: appending keeps the order. */
+                if (e->n_man && man_cmp(type, id, &e->man[e->n_man - 1]) <= 0)
+                        return MLS_E_BAD_STATE;
+                MLS_TRY(man_set(e, type, id, version, false));
+        }
+        return 0;
+}
+
+/* After a request's writes: the manifest that lists them, sealed under
+ * the rollback counter by the vault, appended as the set's last write. */
+static int
+man_write(struct engine *e, struct eng_writes *wl, bool critical)
+{
+        static const uint8_t zero_id[OBJ_ID_LEN];
+        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+        _mls_writer_ struct mls_writer w;
+        struct mkd_val a[3], out[1];
+        struct mls_bytes blob = { 0 };
+        size_t mark;
+
+        for (size_t i = 0; i < wl->n; i++)
+                MLS_TRY(man_set(e, wl->v[i].type, wl->v[i].id, wl->v[i].version, wl->v[i].del));
+        mls_writer_init(&w);
+        MLS_TRY(mls_writer_vec_begin(&w, &mark));
+        for (size_t i = 0; i < e->n_man; i++) {
+                MLS_TRY(mls_writer_u8(&w, e->man[i].type));
+                MLS_TRY(mls_writer_raw(&w, e->man[i].id, OBJ_ID_LEN));
+                MLS_TRY(mls_writer_u64(&w, e->man[i].version));
+        }
+        MLS_TRY(mls_writer_vec_end(&w, mark));
+        a[MKD_VM_VERSION] = mkd_val_u(e->man_version + 1);
+        a[MKD_VM_DATA] = mkd_val_bytes(w.buf, w.len);
+        a[MKD_VM_CRITICAL] = mkd_val_u(critical);
+        MLS_TRY(vault_call(e, MKD_V_MANIFEST_SEAL, a, &f, out));
+        MLS_TRY(mls_bytes_copy(&blob, out[0].p, out[0].len));
+        e->man_version++;
+        return writes_add(wl, MKD_OBJ_MANIFEST, zero_id, e->man_version, &blob);
+}
+
+/* Loading: an object older than its manifest entry, or missing from the
+ * manifest, is a rollback of that file. (Newer is fine: a crash between
+ * the object's write and the manifest's.) */
+static int
+man_check(struct engine *e, uint8_t type, const uint8_t *id, uint64_t version)
+{
+        const struct man_entry *m;
+
+        if (!e->man_loaded)
+                return 0;
+        m = man_find(e, type, id, NULL);
+        if (!m) {
+                mkd_log_err("rollback detected: a %s object that the manifest does not list "
+                            "(deleted, or restored from an old copy)",
+                            mkd_obj_type_name(type));
+                return MLS_E_ROLLBACK;
+        }
+        if (version < m->version) {
+                mkd_log_err("rollback detected: a %s object of version %llu, the manifest says "
+                            "%llu",
+                            mkd_obj_type_name(type), (unsigned long long)version,
+                            (unsigned long long)m->version);
+                return MLS_E_ROLLBACK;
+        }
+        return 0;
+}
+
 static int
 h_load(struct req *q)
 {
@@ -899,6 +1074,27 @@ h_load(struct req *q)
 
         if (a[MKD_LOAD_ID].len != OBJ_ID_LEN)
                 return MLS_E_BAD_STATE;
+        if (a[MKD_LOAD_TYPE].u == MKD_OBJ_MANIFEST) {
+                int r;
+
+                va[MKD_VO_VERSION] = a[MKD_LOAD_VERSION];
+                va[MKD_VO_BLOB] = a[MKD_LOAD_BLOB];
+                r = vault_call(e, MKD_V_MANIFEST_OPEN, va, &f, out);
+                if (r == MLS_E_NOT_FOUND)
+                        return 0; /* no rollback protection: a stale manifest */
+                MLS_TRY(r);
+                e->n_man = 0;
+                r = man_decode(e, out[0].p, out[0].len);
+                if (r < 0) {
+                        e->n_man = 0;
+                        return r;
+                }
+                e->man_loaded = true;
+                e->man_version = a[MKD_LOAD_VERSION].u;
+                return 0;
+        }
+        MLS_TRY(man_check(e, (uint8_t)a[MKD_LOAD_TYPE].u, a[MKD_LOAD_ID].p,
+                          a[MKD_LOAD_VERSION].u));
         switch (a[MKD_LOAD_TYPE].u) {
         case MKD_OBJ_IDENTITY: {
                 struct eng_identity *idn = NULL;
@@ -985,6 +1181,25 @@ h_load_done(struct req *q)
         struct mkd_val v[2];
 
         MLS_TRY(vault_call(e, MKD_V_LOAD_DONE, NULL, &f, v));
+        e->rb = v[MKD_VD_ROLLBACK].u != 0;
+        if (e->man_loaded) {
+                size_t missing = 0;
+
+                for (size_t i = 0; i < e->n_man; i++) {
+                        const struct man_entry *m = &e->man[i];
+                        bool here = m->type == MKD_OBJ_IDENTITY
+                                            ? find_identity(e, m->id, OBJ_ID_LEN) != NULL
+                                    : m->type == MKD_OBJ_GROUP
+                                            ? find_group(e, m->id, OBJ_ID_LEN) != NULL
+                                            : find_kp(e, m->id, OBJ_ID_LEN) != NULL;
+
+                        missing += !here;
+                }
+                if (missing)
+                        mkd_log_warning("the manifest lists %zu object(s) that did not load "
+                                        "(missing or refused files)",
+                                        missing);
+        }
         mls_writer_init(&ids);
         mls_writer_init(&groups);
         for (size_t i = 0; i < e->n_ids; i++) {
@@ -1414,6 +1629,9 @@ h_process(struct req *q)
         mls_writer_init(&added);
         mls_writer_init(&removed);
         MLS_TRY(mls_group_process(g->g, &env, a[MKD_PR_MESSAGE].p, a[MKD_PR_MESSAGE].len, &pr));
+        /* A received application message: replaying it after a rollback
+         * would only accept it again (no key reuse, no epoch): batched. */
+        q->critical = pr.content_type != MLS_CONTENT_APPLICATION;
         r = save_group(q->e, g, q->wl);
         if (r == 0)
                 r = encode_summary(g, &s);
@@ -1926,6 +2144,19 @@ typedef int (*engine_handler)(struct req *q);
 
 /* The engine's side of the op table: handler per op; flags and encodings
  * come from daemon/proto.c. */
+/* The broker wrote a manifest durably: the vault may raise the TPM
+ * counter to it now (never before: see the vault's ROLLBACK). */
+static int
+h_counter_sync(struct req *q)
+{
+        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+        struct mkd_val out[1];
+
+        if (!q->e->rb)
+                return 0;
+        return vault_call(q->e, MKD_V_COUNTER_SYNC, NULL, &f, out);
+}
+
 static const struct {
         uint16_t op;
         engine_handler fn;
@@ -1941,6 +2172,7 @@ static const struct {
         { MKD_E_SET_ACCESS, h_set_access },
         { MKD_E_DELETE_IDENTITY, h_delete_identity },
         { MKD_E_ENCRYPT, h_encrypt },
+        { MKD_E_COUNTER_SYNC, h_counter_sync },
         { MKD_E_PROCESS, h_process },
         { MKD_E_COMMIT, h_commit },
         { MKD_E_MERGE, h_merge_clear },
@@ -1996,8 +2228,20 @@ serve_one(struct engine *e, const struct mkd_ipc_frame *f)
                         fn = engine_handlers[i].fn;
         if (!fn)
                 return MLS_E_INTERNAL;
-        q = (struct req){ .e = e, .op = op, .uid = rq.caller_uid, .a = a, .res = &res, .wl = &wl };
+        q = (struct req){ .e = e, .op = op, .uid = rq.caller_uid, .a = a, .res = &res, .wl = &wl,
+                          .critical = true };
         status = fn(&q);
+        /* Rollback protection: the manifest goes last into every write
+         * set. If it cannot be made, the engine's memory has moved past
+         * what can be stored: exit, the broker reloads the durable state. */
+        if (status >= 0 && wl.n && e->rb) {
+                r = man_write(e, &wl, q.critical);
+                if (r < 0) {
+                        mkd_log_code(MKD_LOG_ERR, r, "sealing the manifest");
+                        writes_clear(&wl);
+                        return r;
+                }
+        }
 #ifdef MKD_TEST_OPS
         if (status == 0 && test_journal_snapshot(e) < 0)
                 mkd_log_err("test op: the secret journal is incomplete");
@@ -2089,6 +2333,7 @@ mkd_engine_main(int broker_fd, int vault_fd, enum mkd_seccomp_mode mode)
         mkd_ipc_rbuf_clear(&e.vault_rb);
         mkd_ipc_rbuf_clear(&rb);
         mls_gpool_free(e.pool);
+        free(e.man);
         for (size_t i = 0; i < e.n_groups; i++)
                 group_free(e.groups[i]);
         for (size_t i = 0; i < e.n_kps; i++)

@@ -20,8 +20,15 @@
 #define RECOVERY_MAGIC_LEN 8
 #define RECOVERY_FORMAT 1
 #define RECOVERY_AD_LEN (RECOVERY_MAGIC_LEN + 2)
-#define RECOVERY_BLOB_LEN                                                                  \
-        (RECOVERY_AD_LEN + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + MKD_SEAL_KEY_LEN + \
+/* What the TPM seals and the recovery blob wraps:
+ *   struct { uint8 format = 1; opaque storage_key[32];
+ *            uint32 nv_index; uint64 counter_base; } KeyRecord;
+ * nv_index: the rollback counter of this state directory (0: none);
+ * counter_base: its value when it was defined (see mkd_keystore_info). */
+#define RECORD_FORMAT 1
+#define RECORD_LEN (1 + MKD_SEAL_KEY_LEN + 4 + 8)
+#define RECOVERY_BLOB_LEN                                                                   \
+        (RECOVERY_AD_LEN + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + RECORD_LEN +       \
          crypto_aead_xchacha20poly1305_ietf_ABYTES)
 #define TPM_BLOB_MAX 4096
 
@@ -55,32 +62,88 @@ pcrs_format(enum mkd_pcr_bank bank, uint32_t mask, char *buf, size_t len)
         return buf;
 }
 
+/* ---- key record ---- */
+
+struct key_record {
+        struct mkd_seal_key *key;
+        uint32_t nv_index;
+        uint64_t counter_base;
+};
+
+static void
+record_clear(struct key_record *kr)
+{
+        mkd_seal_key_free(kr->key);
+        *kr = (struct key_record){ 0 };
+}
+#define _key_record_ _mls_cleanup_(record_clear)
+
+static int
+record_encode(const struct key_record *kr, struct mls_secret **ret)
+{
+        _mls_secret_ struct mls_secret *k = NULL, *out = NULL;
+        uint8_t *p;
+
+        MLS_TRY(mkd_seal_key_export(kr->key, &k));
+        MLS_TRY(mls_secret_new(RECORD_LEN, &out));
+        p = out->data;
+        p[0] = RECORD_FORMAT;
+        memcpy(p + 1, k->data, MKD_SEAL_KEY_LEN);
+        p += 1 + MKD_SEAL_KEY_LEN;
+        for (int i = 0; i < 4; i++)
+                p[i] = (uint8_t)(kr->nv_index >> (24 - 8 * i));
+        for (int i = 0; i < 8; i++)
+                p[4 + i] = (uint8_t)(kr->counter_base >> (56 - 8 * i));
+        *ret = MLS_TAKE(out);
+        return 0;
+}
+
+static int
+record_decode(const struct mls_secret *s, struct key_record *ret)
+{
+        _mls_secret_ struct mls_secret *k = NULL;
+        struct key_record kr = { 0 };
+        const uint8_t *p = s->data;
+
+        if (s->len != RECORD_LEN || p[0] != RECORD_FORMAT)
+                return MLS_E_BAD_STATE;
+        MLS_TRY(mls_secret_from(p + 1, MKD_SEAL_KEY_LEN, &k));
+        p += 1 + MKD_SEAL_KEY_LEN;
+        for (int i = 0; i < 4; i++)
+                kr.nv_index = kr.nv_index << 8 | p[i];
+        for (int i = 0; i < 8; i++)
+                kr.counter_base = kr.counter_base << 8 | p[4 + i];
+        MLS_TRY(mkd_seal_key_from_secret(k, &kr.key));
+        *ret = kr;
+        return 0;
+}
+
 /* ---- recovery blob ---- */
 
 static int
-recovery_wrap(const struct mkd_seal_key *key, const struct mls_rng *rng,
+recovery_wrap(const struct key_record *kr, const struct mls_rng *rng,
               const uint8_t r[MKD_RECOVERY_KEY_LEN], uint8_t out[RECOVERY_BLOB_LEN])
 {
-        _mls_secret_ struct mls_secret *k = NULL;
+        _mls_secret_ struct mls_secret *rec = NULL;
         uint8_t *nonce = out + RECOVERY_AD_LEN;
 
         memcpy(out, RECOVERY_MAGIC, RECOVERY_MAGIC_LEN);
         out[RECOVERY_MAGIC_LEN] = RECOVERY_FORMAT >> 8;
         out[RECOVERY_MAGIC_LEN + 1] = RECOVERY_FORMAT & 0xff;
         MLS_TRY(mls_rng_fill(rng, nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES));
-        MLS_TRY(mkd_seal_key_export(key, &k));
+        MLS_TRY(record_encode(kr, &rec));
         if (crypto_aead_xchacha20poly1305_ietf_encrypt(
-                    nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL, k->data, k->len,
-                    out, RECOVERY_AD_LEN, NULL, nonce, r) != 0)
+                    nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL, rec->data,
+                    rec->len, out, RECOVERY_AD_LEN, NULL, nonce, r) != 0)
                 return MLS_E_CRYPTO;
         return 0;
 }
 
 static int
 recovery_unwrap(const uint8_t *blob, size_t len, const uint8_t r[MKD_RECOVERY_KEY_LEN],
-                struct mkd_seal_key **ret_key)
+                struct key_record *ret)
 {
-        _mls_secret_ struct mls_secret *k = NULL;
+        _mls_secret_ struct mls_secret *rec = NULL;
         const uint8_t *nonce = blob + RECOVERY_AD_LEN;
 
         if (len != RECOVERY_BLOB_LEN)
@@ -90,13 +153,13 @@ recovery_unwrap(const uint8_t *blob, size_t len, const uint8_t r[MKD_RECOVERY_KE
         if (blob[RECOVERY_MAGIC_LEN] != (RECOVERY_FORMAT >> 8) ||
             blob[RECOVERY_MAGIC_LEN + 1] != (RECOVERY_FORMAT & 0xff))
                 return MLS_E_UNSUPPORTED;
-        MLS_TRY(mls_secret_new(MKD_SEAL_KEY_LEN, &k));
+        MLS_TRY(mls_secret_new(RECORD_LEN, &rec));
         if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-                    k->data, NULL, NULL, nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-                    MKD_SEAL_KEY_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES, blob,
+                    rec->data, NULL, NULL, nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                    RECORD_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES, blob,
                     RECOVERY_AD_LEN, nonce, r) != 0)
                 return MLS_E_DECRYPT;
-        return mkd_seal_key_from_secret(k, ret_key);
+        return record_decode(rec, ret);
 }
 
 int
@@ -185,19 +248,50 @@ cfg_pcrs(const struct mkd_tpm_config *cfg, struct mkd_tpm_pcrs *ret)
         return true;
 }
 
-/* Seals key to the TPM per cfg and writes storage.tpm. */
+/* A fresh rollback counter for this state directory: the first index
+ * from MKD_TPM_NV_COUNTER_DEFAULT up that we could create (an existing one
+ * belongs to another state directory or program). */
+static int
+counter_create(struct mkd_tpm *t, uint32_t *ret_index, uint64_t *ret_base)
+{
+        for (uint32_t idx = MKD_TPM_NV_COUNTER_DEFAULT;
+             idx < MKD_TPM_NV_COUNTER_DEFAULT + 64 && idx <= MKD_TPM_NV_OWNER_LAST; idx++) {
+                bool created = false;
+                int r = mkd_tpm_counter_define(t, idx, 0, &created);
+
+                if (r == MLS_E_BAD_STATE || (r == 0 && !created))
+                        continue;
+                if (r < 0) {
+                        mkd_log_err("defining the rollback counter 0x%08x: %s", (unsigned)idx,
+                                    mkd_tpm_last_error(t));
+                        return r;
+                }
+                r = mkd_tpm_counter_read(t, idx, ret_base);
+                if (r < 0)
+                        return r;
+                *ret_index = idx;
+                mkd_log_info("rollback counter: TPM NV index 0x%08x (starts at %llu)",
+                             (unsigned)idx, (unsigned long long)*ret_base);
+                return 0;
+        }
+        mkd_log_err("no free NV index for the rollback counter from 0x%08x",
+                    (unsigned)MKD_TPM_NV_COUNTER_DEFAULT);
+        return MLS_E_TPM;
+}
+
+/* Seals the key record to the TPM per cfg and writes storage.tpm. */
 static int
 seal_to_tpm(int dirfd, struct mkd_tpm *t, const struct mkd_tpm_config *cfg,
-            const struct mkd_seal_key *key)
+            const struct key_record *kr)
 {
-        _mls_secret_ struct mls_secret *k = NULL;
+        _mls_secret_ struct mls_secret *rec = NULL;
         struct mls_bytes blob = { 0 };
         struct mkd_tpm_pcrs sel;
         bool bound = cfg_pcrs(cfg, &sel);
         int r;
 
-        MLS_TRY(mkd_seal_key_export(key, &k));
-        r = mkd_tpm_seal(t, bound ? &sel : NULL, k, &blob);
+        MLS_TRY(record_encode(kr, &rec));
+        r = mkd_tpm_seal(t, bound ? &sel : NULL, rec, &blob);
         if (r < 0) {
                 mkd_log_err("sealing the storage key to the TPM failed: %s", mkd_tpm_last_error(t));
                 return r;
@@ -210,16 +304,16 @@ seal_to_tpm(int dirfd, struct mkd_tpm *t, const struct mkd_tpm_config *cfg,
 /* Unseals storage.tpm (blob); on a policy failure the log names the PCRs
  * and the way out. */
 static int
-unseal_from_tpm(struct mkd_tpm *t, const struct mls_bytes *blob, struct mkd_seal_key **ret_key)
+unseal_from_tpm(struct mkd_tpm *t, const struct mls_bytes *blob, struct key_record *ret)
 {
-        _mls_secret_ struct mls_secret *k = NULL;
+        _mls_secret_ struct mls_secret *rec = NULL;
         struct mkd_tpm_pcrs sel = { 0 };
         uint32_t changed = 0;
         bool bound = false;
         char a[96], c[96];
         int r;
 
-        r = mkd_tpm_unseal(t, blob->data, blob->len, &k, &changed);
+        r = mkd_tpm_unseal(t, blob->data, blob->len, &rec, &changed);
         if (r == MLS_E_TPM_POLICY) {
                 if (mkd_tpm_blob_pcrs(blob->data, blob->len, &bound, &sel) < 0)
                         sel = (struct mkd_tpm_pcrs){ 0 };
@@ -238,11 +332,11 @@ unseal_from_tpm(struct mkd_tpm *t, const struct mls_bytes *blob, struct mkd_seal
                             MKD_KEYSTORE_TPM_FILE, mkd_tpm_last_error(t));
                 return r;
         }
-        if (r < 0) {
+        if (r == 0)
+                r = record_decode(rec, ret);
+        if (r < 0)
                 mkd_log_code(MKD_LOG_ERR, r, "%s: refused", MKD_KEYSTORE_TPM_FILE);
-                return r;
-        }
-        return mkd_seal_key_from_secret(k, ret_key);
+        return r;
 }
 
 static bool
@@ -255,15 +349,11 @@ keys_equal(const struct mkd_seal_key *a, const struct mkd_seal_key *b)
         return mls_secret_eq(x, y);
 }
 
-/* Start-up with a sealed key (storage.tpm read into blob). */
-static int
-open_sealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
-            const struct mls_bytes *blob, struct mkd_keystore_info *info,
-            struct mkd_seal_key **ret_key)
+static void
+info_sealed(struct mkd_keystore_info *info, const struct mls_bytes *blob,
+            const struct key_record *kr)
 {
-        _mkd_seal_key_ struct mkd_seal_key *key = NULL, *file_key = NULL;
         struct mkd_tpm_pcrs sel = { 0 };
-        int r;
 
         info->sealed = true;
         if (mkd_tpm_blob_pcrs(blob->data, blob->len, &info->pcr_bound, &sel) == 0 &&
@@ -271,6 +361,23 @@ open_sealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
                 info->pcr_bank = sel.bank;
                 info->pcr_mask = sel.mask;
         }
+        if (kr) {
+                info->nv_index = kr->nv_index;
+                info->counter_base = kr->counter_base;
+        }
+}
+
+/* Start-up with a sealed key (storage.tpm read into blob). */
+static int
+open_sealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
+            const struct mls_bytes *blob, struct mkd_keystore_info *info,
+            struct mkd_seal_key **ret_key)
+{
+        _key_record_ struct key_record kr = { 0 };
+        _mkd_seal_key_ struct mkd_seal_key *file_key = NULL;
+        int r;
+
+        info_sealed(info, blob, NULL);
         if (cfg->mode == MKD_TPM_OFF) {
                 mkd_log_err("the storage key is sealed to a TPM (%s) but [tpm] mode = off: set "
                             "mode = prefer or require, or move the key back to a file with "
@@ -284,11 +391,12 @@ open_sealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
                             MKD_KEYSTORE_TPM_FILE, cfg->tcti, info->why);
                 return MLS_E_TPM;
         }
-        MLS_TRY(unseal_from_tpm(t, blob, &key));
+        MLS_TRY(unseal_from_tpm(t, blob, &kr));
+        info_sealed(info, blob, &kr);
         /* An enroll interrupted after sealing left the key file. */
         r = mkd_seal_key_load(dirfd, &file_key);
         if (r == 0) {
-                if (!keys_equal(key, file_key)) {
+                if (!keys_equal(kr.key, file_key)) {
                         mkd_log_err("%s and %s hold different keys: refusing to guess",
                                     MKD_SEAL_KEY_FILE, MKD_KEYSTORE_TPM_FILE);
                         return MLS_E_BAD_STATE;
@@ -299,7 +407,7 @@ open_sealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
                 return r;
         }
         mkd_log_info("storage key unsealed by the TPM");
-        *ret_key = MLS_TAKE(key);
+        *ret_key = MLS_TAKE(kr.key);
         return 0;
 }
 
@@ -310,6 +418,7 @@ open_unsealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
               struct mkd_seal_key **ret_key)
 {
         _mkd_seal_key_ struct mkd_seal_key *key = NULL;
+        _key_record_ struct key_record kr = { 0 };
         bool created = false;
         int r;
 
@@ -339,16 +448,19 @@ open_unsealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
         if (r != MLS_E_NOT_FOUND)
                 return r;
         if (t) {
-                /* A fresh state directory: the key goes straight to the TPM. */
-                MLS_TRY(mkd_seal_key_new(rng, &key));
-                MLS_TRY(seal_to_tpm(dirfd, t, cfg, key));
-                info->sealed = true;
-                info->pcr_bound = cfg->pcr_bank != MKD_PCR_BANK_NONE;
-                info->pcr_bank = cfg->pcr_bank;
-                info->pcr_mask = cfg->pcr_mask;
+                struct mls_bytes blob = { 0 };
+
+                /* A fresh state directory: the key goes straight to the
+                 * TPM, with a rollback counter of its own. */
+                MLS_TRY(mkd_seal_key_new(rng, &kr.key));
+                MLS_TRY(counter_create(t, &kr.nv_index, &kr.counter_base));
+                MLS_TRY(seal_to_tpm(dirfd, t, cfg, &kr));
+                MLS_TRY(mkd_file_read(dirfd, MKD_KEYSTORE_TPM_FILE, TPM_BLOB_MAX, &blob));
+                info_sealed(info, &blob, &kr);
+                mls_bytes_clear(&blob);
                 mkd_log_info("created a new storage key sealed to the TPM; `mlskeyctl tpm "
                              "enroll` gives a recovery key");
-                *ret_key = MLS_TAKE(key);
+                *ret_key = MLS_TAKE(kr.key);
                 return 0;
         }
         if (cfg->mode == MKD_TPM_PREFER)
@@ -402,7 +514,7 @@ admin_tpm(const struct mkd_tpm_config *cfg, struct mkd_tpm **ret)
 }
 
 static int
-write_recovery(int dirfd, const struct mkd_seal_key *key, const struct mls_rng *rng,
+write_recovery(int dirfd, const struct key_record *kr, const struct mls_rng *rng,
                char hex[MKD_RECOVERY_HEX_LEN + 1])
 {
         uint8_t rk[MKD_RECOVERY_KEY_LEN], blob[RECOVERY_BLOB_LEN];
@@ -410,7 +522,7 @@ write_recovery(int dirfd, const struct mkd_seal_key *key, const struct mls_rng *
 
         r = mls_rng_fill(rng, rk, sizeof(rk));
         if (r == 0)
-                r = recovery_wrap(key, rng, rk, blob);
+                r = recovery_wrap(kr, rng, rk, blob);
         if (r == 0)
                 r = mkd_file_replace(dirfd, MKD_KEYSTORE_RECOVERY_FILE, blob, sizeof(blob), 0600);
         if (r == 0)
@@ -423,28 +535,32 @@ int
 mkd_keystore_enroll(int dirfd, const struct mkd_tpm_config *cfg, const struct mls_rng *rng,
                     char recovery_hex[MKD_RECOVERY_HEX_LEN + 1])
 {
-        _mkd_seal_key_ struct mkd_seal_key *key = NULL;
+        _key_record_ struct key_record kr = { 0 };
         struct mkd_tpm *t = NULL;
         struct mls_bytes blob = { 0 };
         char pcrs[96];
         int r;
 
         MLS_TRY(admin_tpm(cfg, &t));
-        r = mkd_seal_key_load(dirfd, &key);
-        if (r == MLS_E_NOT_FOUND) {
+        r = mkd_seal_key_load(dirfd, &kr.key);
+        if (r == 0) {
+                /* From a key file: a new rollback counter. */
+                r = counter_create(t, &kr.nv_index, &kr.counter_base);
+        } else if (r == MLS_E_NOT_FOUND) {
+                /* Re-seal: the same key and counter. */
                 r = mkd_file_read(dirfd, MKD_KEYSTORE_TPM_FILE, TPM_BLOB_MAX, &blob);
                 if (r == MLS_E_NOT_FOUND)
                         mkd_log_err("no storage key here (neither %s nor %s): start the daemon "
                                     "once first",
                                     MKD_SEAL_KEY_FILE, MKD_KEYSTORE_TPM_FILE);
                 if (r == 0)
-                        r = unseal_from_tpm(t, &blob, &key);
+                        r = unseal_from_tpm(t, &blob, &kr);
                 mls_bytes_clear(&blob);
         }
         if (r == 0)
-                r = seal_to_tpm(dirfd, t, cfg, key);
+                r = seal_to_tpm(dirfd, t, cfg, &kr);
         if (r == 0)
-                r = write_recovery(dirfd, key, rng, recovery_hex);
+                r = write_recovery(dirfd, &kr, rng, recovery_hex);
         if (r == 0)
                 r = mkd_file_remove(dirfd, MKD_SEAL_KEY_FILE);
         if (r == 0)
@@ -458,7 +574,7 @@ mkd_keystore_enroll(int dirfd, const struct mkd_tpm_config *cfg, const struct ml
 int
 mkd_keystore_unenroll(int dirfd, const struct mkd_tpm_config *cfg, const uint8_t *recovery)
 {
-        _mkd_seal_key_ struct mkd_seal_key *key = NULL;
+        _key_record_ struct key_record kr = { 0 };
         struct mls_bytes blob = { 0 };
         struct mkd_tpm *t = NULL;
         int r;
@@ -466,7 +582,7 @@ mkd_keystore_unenroll(int dirfd, const struct mkd_tpm_config *cfg, const uint8_t
         if (recovery) {
                 r = mkd_file_read(dirfd, MKD_KEYSTORE_RECOVERY_FILE, RECOVERY_BLOB_LEN, &blob);
                 if (r == 0)
-                        r = recovery_unwrap(blob.data, blob.len, recovery, &key);
+                        r = recovery_unwrap(blob.data, blob.len, recovery, &kr);
                 if (r == MLS_E_DECRYPT)
                         mkd_log_err("%s: the recovery key does not open it",
                                     MKD_KEYSTORE_RECOVERY_FILE);
@@ -475,18 +591,25 @@ mkd_keystore_unenroll(int dirfd, const struct mkd_tpm_config *cfg, const uint8_t
                 if (r == 0)
                         r = mkd_file_read(dirfd, MKD_KEYSTORE_TPM_FILE, TPM_BLOB_MAX, &blob);
                 if (r == 0)
-                        r = unseal_from_tpm(t, &blob, &key);
+                        r = unseal_from_tpm(t, &blob, &kr);
         }
         mls_bytes_clear(&blob);
         if (r == MLS_E_NOT_FOUND)
                 mkd_log_err("the storage key is not sealed to a TPM here (no %s)",
                             recovery ? MKD_KEYSTORE_RECOVERY_FILE : MKD_KEYSTORE_TPM_FILE);
         if (r == 0)
-                r = mkd_seal_key_store(dirfd, key);
+                r = mkd_seal_key_store(dirfd, kr.key);
         if (r == 0)
                 r = mkd_file_remove(dirfd, MKD_KEYSTORE_TPM_FILE);
         if (r == 0)
                 r = mkd_file_remove(dirfd, MKD_KEYSTORE_RECOVERY_FILE);
+        /* Without the TPM seal there is no rollback protection: the
+         * manifest goes, and the counter is freed when the TPM is here. */
+        if (r == 0)
+                r = mkd_file_remove(dirfd, "manifest/" MKD_MANIFEST_FILE);
+        if (r == 0 && t && kr.nv_index && mkd_tpm_counter_undefine(t, kr.nv_index) < 0)
+                mkd_log_warning("the rollback counter 0x%08x could not be freed: %s",
+                                (unsigned)kr.nv_index, mkd_tpm_last_error(t));
         if (r == 0)
                 mkd_log_info("the storage key is back in the key file %s (set [tpm] mode = off "
                              "or prefer)",
@@ -499,7 +622,7 @@ int
 mkd_keystore_recover(int dirfd, const struct mkd_tpm_config *cfg,
                      const uint8_t recovery[MKD_RECOVERY_KEY_LEN])
 {
-        _mkd_seal_key_ struct mkd_seal_key *key = NULL;
+        _key_record_ struct key_record kr = { 0 };
         struct mls_bytes blob = { 0 };
         struct mkd_tpm *t = NULL;
         char pcrs[96];
@@ -509,14 +632,14 @@ mkd_keystore_recover(int dirfd, const struct mkd_tpm_config *cfg,
         if (r == MLS_E_NOT_FOUND)
                 mkd_log_err("no recovery blob (%s) here", MKD_KEYSTORE_RECOVERY_FILE);
         if (r == 0)
-                r = recovery_unwrap(blob.data, blob.len, recovery, &key);
+                r = recovery_unwrap(blob.data, blob.len, recovery, &kr);
         mls_bytes_clear(&blob);
         if (r == MLS_E_DECRYPT)
                 mkd_log_err("%s: the recovery key does not open it", MKD_KEYSTORE_RECOVERY_FILE);
         if (r == 0)
                 r = admin_tpm(cfg, &t);
         if (r == 0)
-                r = seal_to_tpm(dirfd, t, cfg, key);
+                r = seal_to_tpm(dirfd, t, cfg, &kr);
         if (r == 0)
                 mkd_log_info("the storage key is sealed to the TPM again (PCRs: %s)",
                              pcrs_format(cfg->pcr_bank, cfg->pcr_mask, pcrs, sizeof(pcrs)));

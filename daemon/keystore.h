@@ -10,6 +10,8 @@
  *                      a sealed data object under the storage primary key,
  *                      bound to the PCRs of [tpm] pcrs when set). Useless
  *                      on any other TPM.
+ *   (the TPM seals, and the recovery blob wraps, a KeyRecord: the key, the
+ *   NV index of this directory's rollback counter and its first value)
  *   storage.recovery   with storage.tpm: the key wrapped under a recovery
  *                      key that `mlskeyctl tpm enroll` printed once
  *                      (RecoveryBlob below). It lets an administrator
@@ -48,6 +50,7 @@
 
 #include "mls/common.h"
 #include "mls/rng.h"
+#include "daemon/object.h"
 #include "daemon/policy.h"
 #include "daemon/seal.h"
 
@@ -79,6 +82,12 @@ struct mkd_keystore_info {
         enum mkd_pcr_bank pcr_bank; /* its bank */
         uint32_t pcr_mask;          /* and PCRs */
         bool recovery;              /* storage.recovery exists */
+        /* Rollback protection (sealed keys only): the TPM NV counter of
+         * this state directory (0: none) and its value when it was
+         * defined. A counter above the base means state was written under
+         * it, so a manifest must exist. */
+        uint32_t nv_index;
+        uint64_t counter_base;
         char why[256];              /* no TPM: the reason ("" otherwise) */
 };
 

@@ -20,14 +20,22 @@ enum mkd_obj_type {
         MKD_OBJ_IDENTITY = 1,   /* signature key pair, credential, ACL */
         MKD_OBJ_KEYPACKAGE = 2, /* private half of a KeyPackage */
         MKD_OBJ_GROUP = 3,      /* a group's whole state */
+        MKD_OBJ_MANIFEST = 4,   /* with a TPM: every object's version and the
+                                 * rollback counter (daemon/vault.c) */
 };
 
 #define MKD_OBJ_ID_MAX 64
 
+/* The one manifest object: id 16 zero bytes, so its file is
+ * "manifest/" MKD_MANIFEST_FILE. */
+#define MKD_MANIFEST_ID_LEN 16
+#define MKD_MANIFEST_FILE "00000000000000000000000000000000"
+
 static inline bool
 mkd_obj_type_valid(uint8_t t)
 {
-        return t == MKD_OBJ_IDENTITY || t == MKD_OBJ_KEYPACKAGE || t == MKD_OBJ_GROUP;
+        return t == MKD_OBJ_IDENTITY || t == MKD_OBJ_KEYPACKAGE || t == MKD_OBJ_GROUP ||
+               t == MKD_OBJ_MANIFEST;
 }
 
 static inline bool
@@ -37,7 +45,7 @@ mkd_obj_id_valid(size_t len)
 }
 
 /* Directory name of the type in the state directory ("identity",
- * "keypackage", "group"); NULL for an invalid type. */
+ * "keypackage", "group", "manifest"); NULL for an invalid type. */
 static inline const char *
 mkd_obj_type_name(uint8_t t)
 {
@@ -48,6 +56,8 @@ mkd_obj_type_name(uint8_t t)
                 return "keypackage";
         case MKD_OBJ_GROUP:
                 return "group";
+        case MKD_OBJ_MANIFEST:
+                return "manifest";
         default:
                 return NULL;
         }

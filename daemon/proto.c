@@ -203,6 +203,7 @@ static const struct mkd_op engine_ops[] = {
         { MKD_E_LEAVE, "leave", 0, e_group_args, e_summary_bytes_result },
         { MKD_E_DELETE_GROUP, "delete-group", 0, e_group_args, s_empty },
         { MKD_E_MEMBERS, "members", 0, e_group_args, e_members_result },
+        { MKD_E_COUNTER_SYNC, "counter-sync", 0, s_empty, s_empty },
 #ifdef MKD_TEST_OPS
         { MKD_E_TEST_FORBIDDEN_SYSCALL, "test-forbidden-syscall", 0, s_empty, s_empty },
         { MKD_E_TEST_SECRETS, "test-secrets", 0, s_empty, e_test_secrets_result },
@@ -234,6 +235,15 @@ static const struct mkd_field v_sign_args[] = {
         F_OBJ("id"), F_BYTES("label", 64), F_BYTES("content", MKD_CAP_STATE), F_END,
 };
 static const struct mkd_field v_sign_result[] = { F_BYTES("signature", MKD_CAP_SIG), F_END };
+/* MANIFEST_SEAL: version, the manifest, critical (a new counter value). */
+static const struct mkd_field v_manifest_seal_args[] = {
+        F_U64("version"), F_BYTES("data", MKD_CAP_STATE), F_BOOL("critical"), F_END,
+};
+static const struct mkd_field v_manifest_open_args[] = {
+        F_U64("version"), F_BYTES("blob", MKD_CAP_STATE), F_END,
+};
+static const struct mkd_field v_counter_result[] = { F_U64("counter"), F_END };
+static const struct mkd_field v_load_done_result[] = { F_BOOL("rollback"), F_END };
 static const struct mkd_field v_seal_args[] = {
         F_U8("type"), F_OBJ("id"), F_U64("version"), F_BYTES("data", MKD_CAP_STATE), F_END,
 };
@@ -246,7 +256,11 @@ static const struct mkd_op vault_ops[] = {
         { MKD_V_SIGN, "sign", 0, v_sign_args, v_sign_result },
         { MKD_V_SEAL, "seal", 0, v_seal_args, v_blob_result },
         { MKD_V_UNSEAL, "unseal", MKD_OPF_LOADING, v_seal_args, v_blob_result },
-        { MKD_V_LOAD_DONE, "load-done", MKD_OPF_LOADING | MKD_OPF_ONCE, s_empty, s_empty },
+        { MKD_V_LOAD_DONE, "load-done", MKD_OPF_LOADING | MKD_OPF_ONCE, s_empty, v_load_done_result },
+        { MKD_V_MANIFEST_SEAL, "manifest-seal", 0, v_manifest_seal_args, v_blob_result },
+        { MKD_V_MANIFEST_OPEN, "manifest-open", MKD_OPF_LOADING | MKD_OPF_ONCE, v_manifest_open_args,
+          v_blob_result },
+        { MKD_V_COUNTER_SYNC, "counter-sync", 0, s_empty, v_counter_result },
 };
 
 static const struct mkd_op *

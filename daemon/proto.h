@@ -188,7 +188,8 @@ enum mkd_engine_op {
         MKD_E_LEAVE = 22,
         MKD_E_DELETE_GROUP = 23,
         MKD_E_MEMBERS = 24,
-        MKD_E_OP_MAX = 24,
+        MKD_E_COUNTER_SYNC = 25,    /* a manifest write is durable (rollback counter) */
+        MKD_E_OP_MAX = 25,
 #ifdef MKD_TEST_OPS
         /* --enable-test-ops builds only (fault injection for the
          * integration tests; outside MKD_E_OP_MAX on purpose). */
@@ -206,8 +207,11 @@ enum mkd_vault_op {
         MKD_V_SIGN = 5,            /* SignWithLabel, RFC labels only */
         MKD_V_SEAL = 6,            /* key packages and groups only */
         MKD_V_UNSEAL = 7,          /* loading: key packages and groups only */
-        MKD_V_LOAD_DONE = 8,       /* end of loading */
-        MKD_V_OP_MAX = 8,
+        MKD_V_LOAD_DONE = 8,       /* end of loading; result: rollback protection on */
+        MKD_V_MANIFEST_SEAL = 9,   /* seal the manifest under the rollback counter */
+        MKD_V_MANIFEST_OPEN = 10,  /* loading: unseal it, check the counter */
+        MKD_V_COUNTER_SYNC = 11,   /* bring the TPM counter up to the last manifest */
+        MKD_V_OP_MAX = 11,
 };
 
 /* The table entry of op, or NULL if there is none. */
@@ -308,5 +312,8 @@ enum { MKD_VLR_SUITE, MKD_VLR_PUB, MKD_VLR_METADATA };
 enum { MKD_VS_ID, MKD_VS_VERSION, MKD_VS_METADATA };        /* identity seal */
 enum { MKD_VG_ID, MKD_VG_LABEL, MKD_VG_CONTENT };           /* sign */
 enum { MKD_VX_TYPE, MKD_VX_ID, MKD_VX_VERSION, MKD_VX_DATA }; /* seal, unseal */
+enum { MKD_VM_VERSION, MKD_VM_DATA, MKD_VM_CRITICAL };     /* manifest seal */
+enum { MKD_VO_VERSION, MKD_VO_BLOB };                       /* manifest open */
+enum { MKD_VD_ROLLBACK };                                   /* load-done result */
 
 #endif

@@ -373,6 +373,14 @@ mkd_seal(const struct mkd_seal_key *key, const struct mls_rng *rng, uint8_t type
          const uint8_t *id, size_t id_len, uint64_t version, const struct mls_secret *plaintext,
          struct mls_bytes *ret_blob)
 {
+        return mkd_seal_counter(key, rng, type, id, id_len, version, 0, plaintext, ret_blob);
+}
+
+int
+mkd_seal_counter(const struct mkd_seal_key *key, const struct mls_rng *rng, uint8_t type,
+                 const uint8_t *id, size_t id_len, uint64_t version, uint64_t counter,
+                 const struct mls_secret *plaintext, struct mls_bytes *ret_blob)
+{
         _mls_writer_ struct mls_writer w;
         _mls_free_ uint8_t *blob = NULL;
         uint8_t nonce[MKD_SEAL_NONCE_LEN];
@@ -384,7 +392,7 @@ mkd_seal(const struct mkd_seal_key *key, const struct mls_rng *rng, uint8_t type
         if (!mkd_obj_type_valid(type) || !mkd_obj_id_valid(id_len) ||
             version == MKD_SEAL_ANY_VERSION)
                 return MLS_E_INVALID_ARGUMENT;
-        MLS_TRY(header_write(&w, type, id, id_len, version, 0));
+        MLS_TRY(header_write(&w, type, id, id_len, version, counter));
         ad_len = w.len;
         MLS_TRY(mls_size_add(ad_len, MKD_SEAL_NONCE_LEN + MKD_SEAL_TAG_LEN, &total));
         MLS_TRY(mls_size_add(total, plaintext->len, &total));

@@ -11,8 +11,8 @@
  *       uint8  type;                   -- enum mkd_obj_type
  *       opaque id<V>;                  -- 1..MKD_OBJ_ID_MAX bytes
  *       uint64 version;                -- the object's version
- *       uint64 counter;                -- reserved for TPM NV rollback
- *                                      -- protection; 0 for now
+ *       uint64 counter;                -- the TPM NV rollback counter it was
+ *                                      -- written under (manifests; else 0)
  *       opaque nonce[24];              -- random
  *       opaque ciphertext[rest];       -- XChaCha20-Poly1305-IETF, 16-byte tag
  *   } SealedBlob;
@@ -108,6 +108,15 @@ MLS_MUST_CHECK int mkd_seal_header_parse(const uint8_t *blob, size_t len,
 MLS_MUST_CHECK int mkd_seal(const struct mkd_seal_key *key, const struct mls_rng *rng,
                             uint8_t type, const uint8_t *id, size_t id_len, uint64_t version,
                             const struct mls_secret *plaintext, struct mls_bytes *ret_blob);
+
+/* The same with the header's counter field set (the TPM rollback counter
+ * the object was written under; mkd_seal writes 0). The counter is part of
+ * the associated data; after a successful mkd_unseal, mkd_seal_header_parse
+ * reads it back authenticated. */
+MLS_MUST_CHECK int mkd_seal_counter(const struct mkd_seal_key *key, const struct mls_rng *rng,
+                                    uint8_t type, const uint8_t *id, size_t id_len,
+                                    uint64_t version, uint64_t counter,
+                                    const struct mls_secret *plaintext, struct mls_bytes *ret_blob);
 
 /*
  * Unseals a blob that must be object (type, id, version) (version may be

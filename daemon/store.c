@@ -22,11 +22,13 @@
 /* "keypackage/" + ".tmp-" + hex id + "-" + 16 hex + NUL */
 #define REL_PATH_MAX (16 + 5 + HEX_ID_MAX + 1 + 16 + 1)
 
-static const uint8_t obj_types[] = { MKD_OBJ_IDENTITY, MKD_OBJ_KEYPACKAGE, MKD_OBJ_GROUP };
+/* In loading order: the manifest (rollback protection) before what it lists. */
+static const uint8_t obj_types[] = { MKD_OBJ_MANIFEST, MKD_OBJ_IDENTITY, MKD_OBJ_KEYPACKAGE,
+                                     MKD_OBJ_GROUP };
 
 struct mkd_store {
         int dirfd;
-        int typefd[4]; /* indexed by enum mkd_obj_type */
+        int typefd[5]; /* indexed by enum mkd_obj_type */
 };
 
 static void

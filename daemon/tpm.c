@@ -29,9 +29,11 @@
 #pragma GCC diagnostic pop
 
 #include "daemon/tpm.h"
+#include "daemon/tpm_tcti.h"
 
 struct mkd_tpm {
         TSS2_TCTI_CONTEXT *tcti;
+        bool own_tcti; /* daemon/tpm_tcti.c, not the TCTI loader's */
         ESYS_CONTEXT *esys;
         char err[MKD_TPM_WHY_MAX];
 };
@@ -199,7 +201,24 @@ mkd_tpm_open(const char *tcti, struct mkd_tpm **ret_tpm, char why[MKD_TPM_WHY_MA
         if (!t)
                 return MLS_E_NOMEM;
 
-        rc = Tss2_TctiLdr_Initialize(tcti, &t->tcti);
+        /* swtpm: one persistent connection (the loader's swtpm TCTI
+         * reconnects per command, which the vault's sandbox forbids). */
+        if (tcti && strncmp(tcti, MKD_TCTI_SOCKET_PREFIX, strlen(MKD_TCTI_SOCKET_PREFIX)) == 0) {
+                char w[MKD_TPM_WHY_MAX] = "";
+                int r = mkd_tcti_socket_init(tcti, &t->tcti, w, sizeof(w));
+
+                if (r < 0) {
+                        t->tcti = NULL;
+                        if (why)
+                                snprintf(why, MKD_TPM_WHY_MAX, "TCTI \"%s\": %s", tcti,
+                                         w[0] ? w : mls_err_text(r));
+                        return r;
+                }
+                t->own_tcti = true;
+                rc = TSS2_RC_SUCCESS;
+        } else {
+                rc = Tss2_TctiLdr_Initialize(tcti, &t->tcti);
+        }
         if (rc != TSS2_RC_SUCCESS) {
                 t->tcti = NULL;
                 if (why)
@@ -263,7 +282,9 @@ mkd_tpm_close(struct mkd_tpm *t)
                 return;
         if (t->esys)
                 Esys_Finalize(&t->esys);
-        if (t->tcti)
+        if (t->tcti && t->own_tcti)
+                mkd_tcti_socket_free(t->tcti);
+        else if (t->tcti)
                 Tss2_TctiLdr_Finalize(&t->tcti);
         free(t);
 }

@@ -33,6 +33,8 @@
 #include "daemon/vault.h"
 
 #include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -77,7 +79,45 @@ struct vault {
         /* The TPM (NULL without one) and where the storage key came from. */
         struct mkd_tpm *tpm;
         struct mkd_keystore_info ks;
+        /* Rollback protection (see ROLLBACK below). */
+        bool rb;
+        uint64_t tpm_value;   /* the TPM counter as last read or set */
+        uint64_t pending;     /* the highest counter sealed into a manifest */
+        unsigned since_bump;  /* non-critical manifests under the same value */
+        bool manifest_seen;
+        uint64_t increments;  /* TPM increments made (for the log) */
 };
+
+/*
+ * ROLLBACK. With a TPM-sealed storage key the state directory has a TPM NV
+ * monotonic counter of its own (daemon/keystore.h). The engine writes a
+ * manifest (every object's type, id and version) with every write set,
+ * last; the vault seals it with a counter value c in the sealed header
+ * (associated data):
+ *   - a critical write (an epoch change, a commit, a join, a sender
+ *     reservation of SEND_RESERVE generations, identities and KeyPackages:
+ *     anything whose replay would reuse a key or resurrect an epoch) gets a
+ *     new value c = max(pending, tpm) + 1;
+ *   - a non-critical one (Process of an application message: a replay
+ *     would only accept that message again) reuses the current value, for
+ *     at most ROLLBACK_BATCH writes in a row, then takes a new one.
+ * The TPM counter is raised to c only AFTER the broker has written the
+ * manifest durably (MKD_E_COUNTER_SYNC), so a crash in between leaves a
+ * manifest one step ahead of the TPM (accepted at start, and the TPM is
+ * brought up to it), never behind. At start the manifest must carry
+ * c >= the TPM's value: an older copy of the state directory (whose newest
+ * manifest predates the last increment) is refused as a rollback, and the
+ * engine refuses any object older than its manifest entry or missing from
+ * it. A missing manifest while the counter has moved since it was defined
+ * is a rollback too.
+ * Wear: an Encrypt stream writes once per SEND_RESERVE (128) messages, so
+ * it increments once per 128 messages; a Process stream once per
+ * ROLLBACK_BATCH (64) messages; commits once each. Window: a copy taken
+ * between two increments (at most ROLLBACK_BATCH received messages apart)
+ * is not told apart from the newest state: it can replay those received
+ * messages once, never reuse a key or resurrect an epoch.
+ */
+#define ROLLBACK_BATCH 64
 
 static void
 vkey_clear(struct vkey *k)
@@ -187,6 +227,8 @@ type_sealable(uint64_t t)
 {
         return t == MKD_OBJ_KEYPACKAGE || t == MKD_OBJ_GROUP;
 }
+
+static void rollback_refuse(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /* ---- TPM-resident keys ---- */
 
@@ -472,10 +514,130 @@ h_unseal(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
 static int
 h_load_done(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
 {
-        (void)v;
+        struct mkd_val out[1];
+
         (void)a;
-        (void)res;
+        /* The counter moved since it was defined, so manifests were
+         * written: one must be here. */
+        if (v->rb && !v->manifest_seen && v->tpm_value > v->ks.counter_base)
+                rollback_refuse("the manifest is missing, yet the TPM counter moved from %llu "
+                                "to %llu since the key was sealed",
+                                (unsigned long long)v->ks.counter_base,
+                                (unsigned long long)v->tpm_value);
+        out[MKD_VD_ROLLBACK] = mkd_val_u(v->rb);
+        return mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_LOAD_DONE)->result, out);
+}
+
+/* ---- rollback counter ---- */
+
+static const uint8_t manifest_id[MKD_MANIFEST_ID_LEN];
+
+/* Raises the TPM counter to at least target. */
+static int
+counter_raise(struct vault *v, uint64_t target)
+{
+#ifdef HAVE_TPM
+        while (v->tpm_value < target) {
+                uint64_t nv;
+                int r = mkd_tpm_counter_increment(v->tpm, v->ks.nv_index, &nv);
+
+                if (r < 0) {
+                        mkd_log_err("incrementing the rollback counter: %s",
+                                    mkd_tpm_last_error(v->tpm));
+                        return r;
+                }
+                v->increments++;
+                v->tpm_value = nv;
+        }
         return 0;
+#else
+        (void)v;
+        (void)target;
+        return MLS_E_TPM;
+#endif
+}
+
+/* A refused state: the broker must not restart us into it. */
+static void
+rollback_refuse(const char *fmt, ...)
+{
+        char why[256];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(why, sizeof(why), fmt, ap);
+        va_end(ap);
+        mkd_log_err("rollback detected: %s. The state directory is older than the TPM says: "
+                    "restore its newest copy. Refusing to start",
+                    why);
+        _exit(MKD_EXIT_CONFIG);
+}
+
+static int
+h_manifest_open(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        _mls_secret_ struct mls_secret *pt = NULL;
+        struct mkd_seal_header h;
+        struct mkd_val out[1];
+
+        MLS_TRY(mkd_unseal(v->key, a[MKD_VO_BLOB].p, a[MKD_VO_BLOB].len, MKD_OBJ_MANIFEST,
+                           manifest_id, sizeof(manifest_id), a[MKD_VO_VERSION].u, &pt));
+        MLS_TRY(mkd_seal_header_parse(a[MKD_VO_BLOB].p, a[MKD_VO_BLOB].len, &h));
+        if (!v->rb) {
+                /* Left from a time with a TPM seal: nothing to check. */
+                mkd_log_warning("a manifest exists but the storage key has no rollback "
+                                "counter: ignored");
+                return MLS_E_NOT_FOUND;
+        }
+        if (h.counter < v->tpm_value)
+                rollback_refuse("the newest manifest was written under counter value %llu, "
+                                "the TPM counter is at %llu",
+                                (unsigned long long)h.counter, (unsigned long long)v->tpm_value);
+        /* One step ahead: the increment after its write was lost. */
+        MLS_TRY(counter_raise(v, h.counter));
+        v->pending = h.counter;
+        v->manifest_seen = true;
+        out[0] = mkd_val_bytes(pt->data, pt->len);
+        return mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_MANIFEST_OPEN)->result, out);
+}
+
+static int
+h_manifest_seal(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        _mls_secret_ struct mls_secret *pt = NULL;
+        struct mls_bytes blob = { 0 };
+        uint64_t c = v->pending > v->tpm_value ? v->pending : v->tpm_value;
+        struct mkd_val out[1];
+        int r;
+
+        if (!v->rb || a[MKD_VM_VERSION].u == MKD_SEAL_ANY_VERSION)
+                return MLS_E_ACCESS_DENIED;
+        if (a[MKD_VM_CRITICAL].u || v->since_bump >= ROLLBACK_BATCH) {
+                c++;
+                v->since_bump = 0;
+        } else {
+                v->since_bump++;
+        }
+        MLS_TRY(mls_secret_from(a[MKD_VM_DATA].p, a[MKD_VM_DATA].len, &pt));
+        MLS_TRY(mkd_seal_counter(v->key, mls_rng_system(), MKD_OBJ_MANIFEST, manifest_id,
+                                 sizeof(manifest_id), a[MKD_VM_VERSION].u, c, pt, &blob));
+        v->pending = c;
+        out[0] = mkd_val_bytes(blob.data, blob.len);
+        r = mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_MANIFEST_SEAL)->result, out);
+        mls_bytes_clear(&blob);
+        return r;
+}
+
+static int
+h_counter_sync(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        struct mkd_val out[1];
+
+        (void)a;
+        if (v->rb)
+                MLS_TRY(counter_raise(v, v->pending));
+        out[0] = mkd_val_u(v->tpm_value);
+        return mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_COUNTER_SYNC)->result, out);
 }
 
 typedef int (*vault_handler)(struct vault *v, const struct mkd_val *a, struct mls_writer *res);
@@ -492,6 +654,9 @@ static const struct {
         { MKD_V_SEAL, h_seal },
         { MKD_V_UNSEAL, h_unseal },
         { MKD_V_LOAD_DONE, h_load_done },
+        { MKD_V_MANIFEST_SEAL, h_manifest_seal },
+        { MKD_V_MANIFEST_OPEN, h_manifest_open },
+        { MKD_V_COUNTER_SYNC, h_counter_sync },
 };
 
 /* One request. A negative return means the peer broke the protocol. */
@@ -565,6 +730,7 @@ fd_list(int *fds, size_t max, size_t *ret_n)
         *ret_n = n;
 }
 
+#ifdef HAVE_TPM
 /* The descriptors the TPM connection opened: those in after[] but not in
  * before[] (the TCTI does not always report its socket). */
 static void
@@ -580,6 +746,7 @@ keep_new_fds(const int *before, size_t nb, const int *after, size_t na, int *kee
                         keep[(*n_keep)++] = after[i];
         }
 }
+#endif
 
 int
 mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
@@ -588,8 +755,8 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
         struct vault v = { .fd = engine_fd };
         _mkd_ipc_rbuf_ struct mkd_ipc_rbuf rb;
         int keep[MKD_SANDBOX_KEEP_MAX] = { 2, engine_fd };
-        int before[64], after[64];
-        size_t n_keep = 2, nb = 0, na = 0;
+        int before[64];
+        size_t n_keep = 2, nb = 0;
         int r;
 
         mkd_log_set_proc(MKD_LOG_VAULT);
@@ -615,10 +782,36 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
                 mkd_log_code(MKD_LOG_ERR, r, "storage key");
                 return r;
         }
+#ifdef HAVE_TPM
         if (v.tpm) {
-                fd_list(after, MLS_ARRAY_SIZE(after), &na);
-                keep_new_fds(before, nb, after, na, keep, &n_keep, MLS_ARRAY_SIZE(keep));
+                size_t n = 0;
+
+                /* The TCTI's descriptors; if it cannot say, the ones its
+                 * opening added. */
+                if (mkd_tpm_fds(v.tpm, keep + n_keep, MLS_ARRAY_SIZE(keep) - n_keep, &n) == 0) {
+                        n_keep += n;
+                } else {
+                        int after[64];
+                        size_t na = 0;
+
+                        fd_list(after, MLS_ARRAY_SIZE(after), &na);
+                        keep_new_fds(before, nb, after, na, keep, &n_keep, MLS_ARRAY_SIZE(keep));
+                }
         }
+#endif
+#ifdef HAVE_TPM
+        if (v.tpm && v.ks.nv_index) {
+                r = mkd_tpm_counter_read(v.tpm, v.ks.nv_index, &v.tpm_value);
+                if (r < 0) {
+                        mkd_log_code(MKD_LOG_ERR, r,
+                                     "the rollback counter 0x%08x cannot be read (%s)",
+                                     (unsigned)v.ks.nv_index, mkd_tpm_last_error(v.tpm));
+                        return r == MLS_E_NOT_FOUND ? MLS_E_ROLLBACK : r;
+                }
+                v.rb = true;
+                v.pending = v.tpm_value;
+        }
+#endif
         r = mkd_sandbox_enter_child(MKD_SANDBOX_VAULT, mode, keep, n_keep);
         if (r < 0) {
                 mkd_log_code(MKD_LOG_ERR, r, "cannot enter the sandbox");
@@ -647,6 +840,9 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
         }
         mkd_ipc_rbuf_clear(&rb);
         mls_gpool_free(v.pool);
+        if (v.rb)
+                mkd_log_info("rollback counter: %llu increments in this run, now %llu",
+                             (unsigned long long)v.increments, (unsigned long long)v.tpm_value);
         for (size_t i = 0; i < v.n_keys; i++)
                 vkey_clear(&v.keys[i]);
         free(v.keys);

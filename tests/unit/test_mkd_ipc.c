@@ -512,7 +512,7 @@ test_ipc_garbage_refused(void **state)
         REP_CORRUPT(10, 0x1d, MLS_E_TRUNCATED);         /* writes<V> too long */
         REP_CORRUPT(10, 0x1b, MLS_E_TRAILING);          /* writes<V> too short */
         REP_CORRUPT(11, 0x00, MLS_E_BAD_ENUM);          /* object type 0 */
-        REP_CORRUPT(11, 0x04, MLS_E_BAD_ENUM);          /* object type 4 */
+        REP_CORRUPT(11, 0x05, MLS_E_BAD_ENUM);          /* object type 5 (4 is the manifest) */
         REP_CORRUPT(12, 0x00, MLS_E_INVALID_MESSAGE);   /* empty id: then the rest misparses */
         REP_CORRUPT(23, 0x02, MLS_E_BAD_OPTIONAL);      /* presence byte */
         REP_CORRUPT(24, 0x00, MLS_E_INVALID_MESSAGE);   /* present but empty blob */
@@ -578,7 +578,7 @@ test_ipc_encoder_rejects_invalid_writes(void **state)
         o.type = 0;
         assert_int_equal(mkd_ipc_reply_write(&w, &rep), MLS_E_INVALID_ARGUMENT);
         assert_int_equal(w.len, before);
-        o.type = 4;
+        o.type = 5; /* 4 is the manifest */
         assert_int_equal(mkd_ipc_reply_write(&w, &rep), MLS_E_INVALID_ARGUMENT);
         o.type = MKD_OBJ_GROUP;
         o.id_len = 0;

@@ -115,7 +115,7 @@ test_seal_rejects_bad_arguments(void **state)
 
         (void)state;
         assert_int_equal(mkd_seal(k, mls_rng_system(), 0, id_a, 3, 1, pt, &blob), MLS_E_INVALID_ARGUMENT);
-        assert_int_equal(mkd_seal(k, mls_rng_system(), 4, id_a, 3, 1, pt, &blob), MLS_E_INVALID_ARGUMENT);
+        assert_int_equal(mkd_seal(k, mls_rng_system(), 5, id_a, 3, 1, pt, &blob), MLS_E_INVALID_ARGUMENT);
         assert_int_equal(mkd_seal(k, mls_rng_system(), MKD_OBJ_GROUP, id_a, 0, 1, pt, &blob),
                          MLS_E_INVALID_ARGUMENT);
         assert_int_equal(mkd_seal(k, mls_rng_system(), MKD_OBJ_GROUP, big, sizeof(big), 1, pt, &blob),
