@@ -26,6 +26,8 @@
 
 #include "daemon/engine.h"
 
+#include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +44,7 @@
 #include "daemon/proto.h"
 #include "daemon/sandbox.h"
 #include "mls/crypto.h"
+#include "mls/entropy.h"
 #include "mls/group.h"
 #include "mls/messages.h"
 
@@ -144,6 +147,14 @@ struct engine {
         size_t n_man;
         bool man_loaded;
         uint64_t man_version;
+        /* All randomness of the engine (mls/entropy): getrandom, hedged by
+         * the identities' keys through the vault (RFC 8937), and the
+         * vault's pool (the TPM's RNG) mixed in at start and every
+         * RANDOM_REFRESH requests. */
+        struct mls_entropy *entropy;
+        const struct mls_rng *rng;
+        uint64_t hedges;
+        uint64_t requests;
         struct eng_identity **ids;
         size_t n_ids;
         struct eng_kp **kps;
@@ -201,9 +212,9 @@ die_peer(const char *what, int r)
 }
 
 static int
-random_id(uint8_t id[OBJ_ID_LEN])
+random_id(struct engine *e, uint8_t id[OBJ_ID_LEN])
 {
-        return mls_rng_fill(mls_rng_system(), id, OBJ_ID_LEN);
+        return mls_rng_fill(e->rng, id, OBJ_ID_LEN);
 }
 
 static uint64_t
@@ -419,7 +430,7 @@ static void
 make_env(struct eng_identity *idn, struct mls_env *env)
 {
         *env = (struct mls_env){
-                .rng = mls_rng_system(),
+                .rng = idn->e->rng,
                 .signer = &idn->signer,
                 .now = now_seconds(),
                 .external_psk = env_external_psk,
@@ -891,7 +902,7 @@ add_group(struct engine *e, struct eng_identity *idn, struct mls_group **g,
                 free(ng);
                 return MLS_E_GROUP_EXISTS;
         }
-        r = random_id(ng->id);
+        r = random_id(e, ng->id);
         if (r == 0)
                 r = PUSH(e->groups, e->n_groups, ng);
         if (r < 0) {
@@ -916,6 +927,67 @@ drop_group(struct engine *e, struct eng_group *g)
 }
 
 /* ---- handlers ---- */
+
+/* ---- entropy ---- */
+
+#define RANDOM_REFRESH 4096
+
+static int
+getrandom_fill(void *ctx, uint8_t *buf, size_t len)
+{
+        (void)ctx;
+        randombytes_buf(buf, len);
+        return 0;
+}
+
+/* RFC 8937: the vault signs a fresh tag1 with the identity's key; the
+ * first signature keys the hedge, later ones are mixed in. A failure is
+ * logged and leaves the pool working (getrandom is still fresh input). */
+static void
+entropy_hedge(struct engine *e, const struct eng_identity *idn)
+{
+        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+        uint8_t rnd[MLS_ENTROPY_HEDGE_RANDOM_LEN], ctx[MLS_ENTROPY_CONTEXT_MAX];
+        struct mls_bytes label = { 0 };
+        struct mkd_val a[2], out[1];
+        size_t n;
+        int r;
+
+        n = (size_t)snprintf((char *)ctx, sizeof(ctx), "engine pid=%ld t=%llu ", (long)getpid(),
+                             (unsigned long long)now_seconds());
+        if (n + idn->pub.len <= sizeof(ctx)) {
+                memcpy(ctx + n, idn->pub.data, idn->pub.len);
+                n += idn->pub.len;
+        }
+        r = mls_rng_fill(e->rng, rnd, sizeof(rnd));
+        if (r == 0)
+                r = mls_entropy_hedge_label(e->hedges++, rnd, ctx, n, &label);
+        if (r == 0) {
+                a[MKD_VH_ID] = mkd_val_bytes(idn->id, OBJ_ID_LEN);
+                a[MKD_VH_LABEL] = mkd_val_bytes(label.data, label.len);
+                r = vault_call(e, MKD_V_HEDGE, a, &f, out);
+        }
+        if (r == 0)
+                r = e->hedges == 1 ? mls_entropy_set_hedge(e->entropy, out[0].p, out[0].len)
+                                   : mls_entropy_mix(e->entropy, "hedge", out[0].p, out[0].len);
+        mls_bytes_clear(&label);
+        if (r < 0)
+                mkd_log_code(MKD_LOG_WARNING, r, "hedging the entropy pool");
+}
+
+/* The vault's pool output (with the TPM's RNG) into ours. */
+static void
+entropy_from_vault(struct engine *e)
+{
+        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+        struct mkd_val out[1];
+        int r = vault_call(e, MKD_V_RANDOM, NULL, &f, out);
+
+        if (r == 0)
+                r = mls_entropy_mix(e->entropy, "vault", out[0].p, out[0].len);
+        if (r < 0)
+                mkd_log_code(MKD_LOG_WARNING, r, "mixing the vault's randomness");
+}
 
 /* ---- manifest ---- */
 
@@ -1182,6 +1254,9 @@ h_load_done(struct req *q)
 
         MLS_TRY(vault_call(e, MKD_V_LOAD_DONE, NULL, &f, v));
         e->rb = v[MKD_VD_ROLLBACK].u != 0;
+        entropy_from_vault(e);
+        for (size_t i = 0; i < e->n_ids; i++)
+                entropy_hedge(e, e->ids[i]);
         if (e->man_loaded) {
                 size_t missing = 0;
 
@@ -1257,7 +1332,7 @@ h_create_identity(struct req *q)
         idn->suite = mls_suite_get((uint16_t)a[MKD_CI_SUITE].u);
         if (!idn->suite)
                 return MLS_E_UNSUPPORTED;
-        MLS_TRY(random_id(idn->id));
+        MLS_TRY(random_id(e, idn->id));
         idn->owner = q->uid;
         idn->version = 1;
         /* A TPM-resident key (suite 2 only; the vault refuses otherwise). */
@@ -1276,6 +1351,7 @@ h_create_identity(struct req *q)
         MLS_TRY(vault_call(e, MKD_V_IDENTITY_CREATE, va, &f, out));
         MLS_TRY(mls_bytes_copy(&idn->pub, out[MKD_VCR_PUB].p, out[MKD_VCR_PUB].len));
         identity_init_signer(idn);
+        entropy_hedge(e, idn);
         /* Version 1 (without the public key) is superseded at once by
          * version 2; only version 2 is written. */
         MLS_TRY(save_identity(e, idn, q->wl));
@@ -1317,7 +1393,7 @@ h_generate_key_packages(struct req *q)
                         return MLS_E_NOMEM;
                 r = mls_key_package_create(idn->suite, &p, &env, &msg, &k->priv);
                 if (r == 0)
-                        r = random_id(k->id);
+                        r = random_id(e, k->id);
                 if (r == 0)
                         r = mkd_list_bytes_append(&list, msg.data, msg.len);
                 mls_bytes_clear(&msg);
@@ -2228,6 +2304,8 @@ serve_one(struct engine *e, const struct mkd_ipc_frame *f)
                         fn = engine_handlers[i].fn;
         if (!fn)
                 return MLS_E_INTERNAL;
+        if (++e->requests % RANDOM_REFRESH == 0 && e->gate.loaded)
+                entropy_from_vault(e);
         q = (struct req){ .e = e, .op = op, .uid = rq.caller_uid, .a = a, .res = &res, .wl = &wl,
                           .critical = true };
         status = fn(&q);
@@ -2307,6 +2385,17 @@ mkd_engine_main(int broker_fd, int vault_fd, enum mkd_seccomp_mode mode)
         r = mls_gpool_new(&e.pool);
         if (r < 0)
                 return r;
+        {
+                const struct mls_entropy_source primary = { .fill = getrandom_fill };
+
+                r = mls_entropy_new(&primary, &e.entropy);
+                if (r < 0) {
+                        mkd_log_code(MKD_LOG_ERR, r, "entropy pool");
+                        mls_gpool_free(e.pool);
+                        return r;
+                }
+                e.rng = mls_entropy_rng(e.entropy);
+        }
         mkd_ipc_rbuf_init(&rb, 0, true);
         mkd_ipc_rbuf_set_pool(&rb, e.pool);
         mkd_ipc_rbuf_init(&e.vault_rb, 0, true);
@@ -2333,6 +2422,7 @@ mkd_engine_main(int broker_fd, int vault_fd, enum mkd_seccomp_mode mode)
         mkd_ipc_rbuf_clear(&e.vault_rb);
         mkd_ipc_rbuf_clear(&rb);
         mls_gpool_free(e.pool);
+        mls_entropy_free(e.entropy);
         free(e.man);
         for (size_t i = 0; i < e.n_groups; i++)
                 group_free(e.groups[i]);

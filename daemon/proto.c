@@ -243,6 +243,11 @@ static const struct mkd_field v_manifest_open_args[] = {
         F_U64("version"), F_BYTES("blob", MKD_CAP_STATE), F_END,
 };
 static const struct mkd_field v_counter_result[] = { F_U64("counter"), F_END };
+/* HEDGE: an identity signs an RFC 8937 tag1 (mls_entropy_hedge_label). */
+static const struct mkd_field v_hedge_args[] = {
+        F_OBJ("id"), F_BYTES("label", 2048), F_END,
+};
+static const struct mkd_field v_random_result[] = { F_BYTES("random", 64), F_END };
 static const struct mkd_field v_load_done_result[] = { F_BOOL("rollback"), F_END };
 static const struct mkd_field v_seal_args[] = {
         F_U8("type"), F_OBJ("id"), F_U64("version"), F_BYTES("data", MKD_CAP_STATE), F_END,
@@ -261,6 +266,8 @@ static const struct mkd_op vault_ops[] = {
         { MKD_V_MANIFEST_OPEN, "manifest-open", MKD_OPF_LOADING | MKD_OPF_ONCE, v_manifest_open_args,
           v_blob_result },
         { MKD_V_COUNTER_SYNC, "counter-sync", 0, s_empty, v_counter_result },
+        { MKD_V_HEDGE, "hedge", 0, v_hedge_args, v_sign_result },
+        { MKD_V_RANDOM, "random", 0, s_empty, v_random_result },
 };
 
 static const struct mkd_op *

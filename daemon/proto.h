@@ -211,7 +211,9 @@ enum mkd_vault_op {
         MKD_V_MANIFEST_SEAL = 9,   /* seal the manifest under the rollback counter */
         MKD_V_MANIFEST_OPEN = 10,  /* loading: unseal it, check the counter */
         MKD_V_COUNTER_SYNC = 11,   /* bring the TPM counter up to the last manifest */
-        MKD_V_OP_MAX = 11,
+        MKD_V_HEDGE = 12,          /* RFC 8937: sign an entropy hedge label */
+        MKD_V_RANDOM = 13,         /* bytes of the vault's pool (TPM RNG mixed in) */
+        MKD_V_OP_MAX = 13,
 };
 
 /* The table entry of op, or NULL if there is none. */
@@ -315,5 +317,6 @@ enum { MKD_VX_TYPE, MKD_VX_ID, MKD_VX_VERSION, MKD_VX_DATA }; /* seal, unseal */
 enum { MKD_VM_VERSION, MKD_VM_DATA, MKD_VM_CRITICAL };     /* manifest seal */
 enum { MKD_VO_VERSION, MKD_VO_BLOB };                       /* manifest open */
 enum { MKD_VD_ROLLBACK };                                   /* load-done result */
+enum { MKD_VH_ID, MKD_VH_LABEL };                           /* hedge */
 
 #endif

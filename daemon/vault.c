@@ -49,6 +49,7 @@
 #include "daemon/sandbox.h"
 #include "daemon/seal.h"
 #include "mls/crypto.h"
+#include "mls/entropy.h"
 #include "mls/labeled.h"
 #include "mls/signer.h"
 #ifdef HAVE_TPM
@@ -86,6 +87,11 @@ struct vault {
         unsigned since_bump;  /* non-critical manifests under the same value */
         bool manifest_seen;
         uint64_t increments;  /* TPM increments made (for the log) */
+        /* All randomness of the vault (mls/entropy): getrandom, the TPM's
+         * RNG when there is one, hedged with the identities' keys. */
+        struct mls_entropy *entropy;
+        const struct mls_rng *rng;
+        uint64_t hedges;
 };
 
 /*
@@ -218,7 +224,7 @@ seal_identity(struct vault *v, struct vkey *k, uint64_t version, const uint8_t *
         }
         MLS_TRY(mls_writer_opaque(&w, md, md_len));
         MLS_TRY(mls_writer_finish_secret(&w, &pt));
-        return mkd_seal(v->key, mls_rng_system(), MKD_OBJ_IDENTITY, k->id, k->id_len, version, pt,
+        return mkd_seal(v->key, v->rng, MKD_OBJ_IDENTITY, k->id, k->id_len, version, pt,
                         ret_blob);
 }
 
@@ -229,6 +235,7 @@ type_sealable(uint64_t t)
 }
 
 static void rollback_refuse(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void hedge_pool(struct vault *v, const struct vkey *k);
 
 /* ---- TPM-resident keys ---- */
 
@@ -326,12 +333,13 @@ h_identity_create(struct vault *v, const struct mkd_val *a, struct mls_writer *r
                                      &pub);
                 mls_bytes_clear(&tpm_blob);
         } else {
-                MLS_TRY(mls_crypto_sig_keygen(s, mls_rng_system(), &priv, &pub));
+                MLS_TRY(mls_crypto_sig_keygen(s, v->rng, &priv, &pub));
                 r = vkey_add(v, a[MKD_VC_ID].p, a[MKD_VC_ID].len, s, &priv, NULL, &pub);
         }
         mls_bytes_clear(&pub);
         MLS_TRY(r);
         k = vkey_find(v, a[MKD_VC_ID].p, a[MKD_VC_ID].len);
+        hedge_pool(v, k);
         r = seal_identity(v, k, 1, a[MKD_VC_METADATA].p, a[MKD_VC_METADATA].len, &blob);
         if (r < 0) {
                 vkey_remove(v, k);
@@ -488,7 +496,7 @@ h_seal(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
             a[MKD_VX_VERSION].u == MKD_SEAL_ANY_VERSION)
                 return MLS_E_ACCESS_DENIED;
         MLS_TRY(mls_secret_from(a[MKD_VX_DATA].p, a[MKD_VX_DATA].len, &pt));
-        MLS_TRY(mkd_seal(v->key, mls_rng_system(), (uint8_t)a[MKD_VX_TYPE].u, a[MKD_VX_ID].p,
+        MLS_TRY(mkd_seal(v->key, v->rng, (uint8_t)a[MKD_VX_TYPE].u, a[MKD_VX_ID].p,
                          a[MKD_VX_ID].len, a[MKD_VX_VERSION].u, pt, &blob));
         out[0] = mkd_val_bytes(blob.data, blob.len);
         r = mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_SEAL)->result, out);
@@ -524,8 +532,120 @@ h_load_done(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
                                 "to %llu since the key was sealed",
                                 (unsigned long long)v->ks.counter_base,
                                 (unsigned long long)v->tpm_value);
+        /* RFC 8937: every identity key hedges the pool. */
+        for (size_t i = 0; i < v->n_keys; i++)
+                hedge_pool(v, &v->keys[i]);
         out[MKD_VD_ROLLBACK] = mkd_val_u(v->rb);
         return mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_LOAD_DONE)->result, out);
+}
+
+/* ---- entropy ---- */
+
+static int
+getrandom_fill(void *ctx, uint8_t *buf, size_t len)
+{
+        (void)ctx;
+        randombytes_buf(buf, len);
+        return 0;
+}
+
+#ifdef HAVE_TPM
+static int
+tpm_fill(void *ctx, uint8_t *buf, size_t len)
+{
+        return mkd_tpm_get_random(ctx, buf, len);
+}
+#endif
+
+/* Raw signature of an RFC 8937 tag1 by key k (never SignWithLabel: the
+ * label checks that it cannot be an MLS SignContent). */
+static int
+hedge_sign(struct vault *v, const struct vkey *k, const uint8_t *label, size_t len,
+           struct mls_bytes *ret_sig)
+{
+        int r;
+
+        MLS_TRY(mls_entropy_hedge_label_check(label, len));
+        if (!k->priv) {
+#ifdef HAVE_TPM
+                if (!v->tpm)
+                        return MLS_E_TPM;
+                return mkd_tpm_sign_message(v->tpm, k->tpm_blob.data, k->tpm_blob.len, label, len,
+                                            ret_sig);
+#else
+                return MLS_E_TPM;
+#endif
+        }
+        (void)sodium_mprotect_readonly(k->priv->data);
+        r = mls_crypto_sign(k->suite, k->priv, label, len, ret_sig);
+        (void)sodium_mprotect_noaccess(k->priv->data);
+        return r;
+}
+
+/* Hedges the vault's own pool with key k (RFC 8937 section 3): the first
+ * key sets the hedge, later ones are mixed in. A failure leaves the pool
+ * as it was (still fed by getrandom and the TPM). */
+static void
+hedge_pool(struct vault *v, const struct vkey *k)
+{
+        uint8_t rnd[MLS_ENTROPY_HEDGE_RANDOM_LEN], ctx[64];
+        struct mls_bytes label = { 0 }, sig = { 0 };
+        int n, r;
+
+        n = snprintf((char *)ctx, sizeof(ctx), "vault pid=%ld", (long)getpid());
+        r = mls_rng_fill(v->rng, rnd, sizeof(rnd));
+        if (r == 0)
+                r = mls_entropy_hedge_label(v->hedges++, rnd, ctx, (size_t)n, &label);
+        if (r == 0)
+                r = hedge_sign(v, k, label.data, label.len, &sig);
+        if (r == 0)
+                r = v->hedges == 1 ? mls_entropy_set_hedge(v->entropy, sig.data, sig.len)
+                                   : mls_entropy_mix(v->entropy, "hedge", sig.data, sig.len);
+        if (r < 0)
+                mkd_log_code(MKD_LOG_WARNING, r, "hedging the entropy pool");
+        if (sig.data)
+                sodium_memzero(sig.data, sig.len);
+        mls_bytes_clear(&sig);
+        mls_bytes_clear(&label);
+}
+
+static int
+h_hedge(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        struct vkey *k = vkey_find(v, a[MKD_VH_ID].p, a[MKD_VH_ID].len);
+        struct mls_bytes sig = { 0 };
+        struct mkd_val out[1];
+        int r;
+
+        if (!k)
+                return MLS_E_NOT_FOUND;
+        r = hedge_sign(v, k, a[MKD_VH_LABEL].p, a[MKD_VH_LABEL].len, &sig);
+        if (r == MLS_E_INVALID_MESSAGE)
+                mkd_log_warning("refused to sign a hedge label of the wrong form");
+        MLS_TRY(r);
+        out[0] = mkd_val_bytes(sig.data, sig.len);
+        r = mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_HEDGE)->result, out);
+        sodium_memzero(sig.data, sig.len);
+        mls_bytes_clear(&sig);
+        return r;
+}
+
+static int
+h_random(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        uint8_t buf[32];
+        struct mkd_val out[1];
+        int r;
+
+        (void)a;
+        /* A fresh TPM pull first (when there is a TPM), then pool output. */
+        if (mls_entropy_reseed(v->entropy) < 0)
+                mkd_log_warning("the TPM's random number generator failed");
+        MLS_TRY(mls_entropy_fill(v->entropy, buf, sizeof(buf)));
+        out[0] = mkd_val_bytes(buf, sizeof(buf));
+        r = mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_RANDOM)->result, out);
+        sodium_memzero(buf, sizeof(buf));
+        return r;
 }
 
 /* ---- rollback counter ---- */
@@ -619,7 +739,7 @@ h_manifest_seal(struct vault *v, const struct mkd_val *a, struct mls_writer *res
                 v->since_bump++;
         }
         MLS_TRY(mls_secret_from(a[MKD_VM_DATA].p, a[MKD_VM_DATA].len, &pt));
-        MLS_TRY(mkd_seal_counter(v->key, mls_rng_system(), MKD_OBJ_MANIFEST, manifest_id,
+        MLS_TRY(mkd_seal_counter(v->key, v->rng, MKD_OBJ_MANIFEST, manifest_id,
                                  sizeof(manifest_id), a[MKD_VM_VERSION].u, c, pt, &blob));
         v->pending = c;
         out[0] = mkd_val_bytes(blob.data, blob.len);
@@ -657,6 +777,8 @@ static const struct {
         { MKD_V_MANIFEST_SEAL, h_manifest_seal },
         { MKD_V_MANIFEST_OPEN, h_manifest_open },
         { MKD_V_COUNTER_SYNC, h_counter_sync },
+        { MKD_V_HEDGE, h_hedge },
+        { MKD_V_RANDOM, h_random },
 };
 
 /* One request. A negative return means the peer broke the protocol. */
@@ -775,11 +897,22 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
         /* The storage key, through the state directory opened by the
          * broker, before the sandbox closes every file; the TPM connection
          * (if any) stays open. */
+        {
+                const struct mls_entropy_source primary = { .fill = getrandom_fill };
+
+                r = mls_entropy_new(&primary, &v.entropy);
+                if (r < 0) {
+                        mkd_log_code(MKD_LOG_ERR, r, "entropy pool");
+                        return r;
+                }
+                v.rng = mls_entropy_rng(v.entropy);
+        }
         fd_list(before, MLS_ARRAY_SIZE(before), &nb);
-        r = mkd_keystore_open(state_dirfd, tpm, mls_rng_system(), &v.key, &v.tpm, &v.ks);
+        r = mkd_keystore_open(state_dirfd, tpm, v.rng, &v.key, &v.tpm, &v.ks);
         (void)close(state_dirfd);
         if (r < 0) {
                 mkd_log_code(MKD_LOG_ERR, r, "storage key");
+                mls_entropy_free(v.entropy);
                 return r;
         }
 #ifdef HAVE_TPM
@@ -800,6 +933,15 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
         }
 #endif
 #ifdef HAVE_TPM
+        /* The TPM's RNG feeds the pool: now, then every
+         * MLS_ENTROPY_RESEED_DEFAULT blocks (and on each MKD_V_RANDOM). */
+        if (v.tpm) {
+                const struct mls_entropy_source second = { .fill = tpm_fill, .ctx = v.tpm };
+
+                if (mls_entropy_set_secondary(v.entropy, &second, MLS_ENTROPY_RESEED_DEFAULT) < 0)
+                        mkd_log_warning("the TPM's random number generator failed: the pool "
+                                        "goes on with getrandom alone");
+        }
         if (v.tpm && v.ks.nv_index) {
                 r = mkd_tpm_counter_read(v.tpm, v.ks.nv_index, &v.tpm_value);
                 if (r < 0) {
@@ -848,5 +990,6 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
         free(v.keys);
         mkd_seal_key_free(v.key);
         mkd_keystore_tpm_close(v.tpm);
+        mls_entropy_free(v.entropy);
         return r;
 }
