@@ -43,6 +43,7 @@ mkd_tpm_config_from_policy(const struct mkd_policy *p, struct mkd_tpm_config *re
         };
 }
 
+#ifdef HAVE_TPM
 /* "sha256:7,8" (or "none"). */
 static const char *
 pcrs_format(enum mkd_pcr_bank bank, uint32_t mask, char *buf, size_t len)
@@ -161,6 +162,8 @@ recovery_unwrap(const uint8_t *blob, size_t len, const uint8_t r[MKD_RECOVERY_KE
                 return MLS_E_DECRYPT;
         return record_decode(rec, ret);
 }
+
+#endif /* HAVE_TPM */
 
 int
 mkd_recovery_key_parse(const char *text, size_t len, uint8_t key[MKD_RECOVERY_KEY_LEN])

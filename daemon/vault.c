@@ -573,6 +573,7 @@ hedge_sign(struct vault *v, const struct vkey *k, const uint8_t *label, size_t l
                 return mkd_tpm_sign_message(v->tpm, k->tpm_blob.data, k->tpm_blob.len, label, len,
                                             ret_sig);
 #else
+                (void)v;
                 return MLS_E_TPM;
 #endif
         }
