@@ -1131,6 +1131,23 @@ man_check(struct engine *e, uint8_t type, const uint8_t *id, uint64_t version)
                             (unsigned long long)m->version);
                 return MLS_E_ROLLBACK;
         }
+        /* Newer: the next manifest lists what is on disk now. */
+        ((struct man_entry *)m)->version = version;
+        return 0;
+}
+
+/* Rollback protection without a manifest yet (the key was just sealed,
+ * or the counter never moved): the first manifest lists every object that
+ * loaded, not only those of the first write set. */
+static int
+man_from_loaded(struct engine *e)
+{
+        for (size_t i = 0; i < e->n_ids; i++)
+                MLS_TRY(man_set(e, MKD_OBJ_IDENTITY, e->ids[i]->id, e->ids[i]->version, false));
+        for (size_t i = 0; i < e->n_kps; i++)
+                MLS_TRY(man_set(e, MKD_OBJ_KEYPACKAGE, e->kps[i]->id, e->kps[i]->version, false));
+        for (size_t i = 0; i < e->n_groups; i++)
+                MLS_TRY(man_set(e, MKD_OBJ_GROUP, e->groups[i]->id, e->groups[i]->version, false));
         return 0;
 }
 
@@ -1254,6 +1271,8 @@ h_load_done(struct req *q)
 
         MLS_TRY(vault_call(e, MKD_V_LOAD_DONE, NULL, &f, v));
         e->rb = v[MKD_VD_ROLLBACK].u != 0;
+        if (e->rb && !e->man_loaded)
+                MLS_TRY(man_from_loaded(e));
         entropy_from_vault(e);
         for (size_t i = 0; i < e->n_ids; i++)
                 entropy_hedge(e, e->ids[i]);
