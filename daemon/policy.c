@@ -721,7 +721,7 @@ render_one(void *ud, const struct mkd_policy_entry *e)
 int
 mkd_policy_render_ini(const struct mkd_policy *p, char **ret_text)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         struct render_ctx rc = { .w = &w, .section = NULL };
         struct mls_bytes out = { 0 };
 

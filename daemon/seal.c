@@ -381,7 +381,7 @@ mkd_seal_counter(const struct mkd_seal_key *key, const struct mls_rng *rng, uint
                  const uint8_t *id, size_t id_len, uint64_t version, uint64_t counter,
                  const struct mls_secret *plaintext, struct mls_bytes *ret_blob)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         _mls_free_ uint8_t *blob = NULL;
         uint8_t nonce[MKD_SEAL_NONCE_LEN];
         unsigned long long clen;

@@ -802,7 +802,7 @@ mkd_tpm_seal(struct mkd_tpm *t, const struct mkd_tpm_pcrs *pcrs, const struct ml
         _esys_free_ TPM2B_PRIVATE *out_priv = NULL;
         _esys_free_ TPM2B_PUBLIC *out_pub = NULL;
         _esys_free_ TPM2B_DIGEST *trial_digest = NULL;
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         struct mkd_tpm_pcr_values vals;
         uint8_t values[MKD_TPM_PCR_COUNT * MKD_TPM_PCR_MAX_DIGEST];
         size_t values_len = 0;
@@ -1193,7 +1193,7 @@ mkd_tpm_sign_key_create(struct mkd_tpm *t, struct mls_bytes *ret_key_blob,
         _tpm_flush_ struct tpm_tr srk = TPM_TR(t);
         _esys_free_ TPM2B_PRIVATE *out_priv = NULL;
         _esys_free_ TPM2B_PUBLIC *out_pub = NULL;
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         struct mls_bytes pubkey = { 0 };
         TPM2B_SENSITIVE_CREATE sens = { 0 };
         TPM2B_PUBLIC tmpl = { 0 };
@@ -1275,8 +1275,8 @@ int
 mkd_tpm_ecdsa_sig_der(const uint8_t *r, size_t r_len, const uint8_t *s, size_t s_len,
                       struct mls_bytes *ret_sig)
 {
-        _mls_writer_ struct mls_writer body;
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer body = { 0 };
+        _mls_writer_ struct mls_writer w = { 0 };
         struct mls_bytes b = { 0 };
 
         mls_writer_init(&body);

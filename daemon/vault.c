@@ -206,7 +206,7 @@ static int
 seal_identity(struct vault *v, struct vkey *k, uint64_t version, const uint8_t *md, size_t md_len,
               struct mls_bytes *ret_blob)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         _mls_secret_ struct mls_secret *pt = NULL;
         int r;
 
@@ -789,7 +789,7 @@ serve_one(struct vault *v, const struct mkd_ipc_frame *f)
         struct mkd_ipc_request req;
         struct mkd_val a[MKD_PROTO_MAX_FIELDS];
         const struct mkd_op *op;
-        _mls_writer_ struct mls_writer res, out;
+        _mls_writer_ struct mls_writer res = { 0 }, out = { 0 };
         vault_handler fn = NULL;
         struct mkd_ipc_reply rep = { 0 };
         int r, status;
@@ -876,7 +876,7 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
                const struct mkd_tpm_config *tpm)
 {
         struct vault v = { .fd = engine_fd };
-        _mkd_ipc_rbuf_ struct mkd_ipc_rbuf rb;
+        _mkd_ipc_rbuf_ struct mkd_ipc_rbuf rb = { 0 };
         int keep[MKD_SANDBOX_KEEP_MAX] = { 2, engine_fd };
         int before[64];
         size_t n_keep = 2, nb = 0;
