@@ -1797,6 +1797,14 @@ h_commit(struct req *q)
         p.n_proposals = n_props;
         p.inline_tree = a[MKD_CM_INLINE_TREE].u != 0;
         p.force_path = a[MKD_CM_FORCE_PATH].u != 0;
+        /* R-11-2 (the downgrade guard of the creator's first Add): "best" is
+         * the creator's preference. A daemon identity has one signature key
+         * and so exactly one cipher suite (every other suite that key could
+         * serve has the same security level): the group's suite is the best
+         * the creator can offer, and the guard checks the version and that
+         * every added member supports it. */
+        p.suite_preference = &idn->suite->id;
+        p.n_suite_preference = 1;
         if (r == 0) {
                 switch (a[MKD_CM_KIND].u) {
                 case MKD_COMMIT_COMMIT:

@@ -469,6 +469,42 @@ seal_new(const struct mls_suite *s, const struct mls_key_nonce_buf *kn,
         return 0;
 }
 
+/* A guarded plaintext buffer from a pool (or sodium_malloc without one). */
+struct pooled_pt {
+        struct mls_gpool *pool;
+        uint8_t *data;
+        size_t len, cap;
+};
+
+static void
+pooled_pt_release(struct pooled_pt *p)
+{
+        if (p->data)
+                mls_gpool_release(p->pool, p->data, p->cap); /* wipes */
+        p->data = NULL;
+}
+
+/* AEAD open into a guarded buffer from pool; MLS_E_DECRYPT for a ciphertext
+ * shorter than the tag or one that does not authenticate. */
+static int
+open_pooled(const struct mls_suite *s, struct mls_gpool *pool, const struct mls_key_nonce_buf *kn,
+            const struct mls_bytes *aad, const struct mls_bytes *ct, struct pooled_pt *ret_pt)
+{
+        _mls_cleanup_(pooled_pt_release) struct pooled_pt pt = { .pool = pool };
+
+        if (ct->len < s->aead_tag_len)
+                return MLS_E_DECRYPT;
+        pt.len = ct->len - s->aead_tag_len;
+        pt.data = mls_gpool_alloc(pool, pt.len, &pt.cap);
+        if (!pt.data)
+                return MLS_E_NOMEM;
+        MLS_TRY(mls_crypto_aead_open(s, kn->key, kn->nonce, aad->data, aad->len, ct->data,
+                                     ct->len, pt.data));
+        *ret_pt = pt;
+        pt.data = NULL;
+        return 0;
+}
+
 /* AEAD open into a new guarded buffer; MLS_E_DECRYPT for a ciphertext
  * shorter than the tag or one that does not authenticate. */
 static int
@@ -552,7 +588,7 @@ mls_frame_private_protect(const struct mls_frame_group *g,
          * memory: the one guarded allocation of a protect (the key and
          * nonces below live in wiped stack buffers). */
         MLS_TRY(private_content_size_hint(ac, pad, &pt_size));
-        mls_writer_init_secure(&pt);
+        mls_writer_init_pool(&pt, g->pool);
         MLS_TRY(mls_writer_reserve(&pt, pt_size));
         MLS_TRY(private_content_encode(&pt, ac, pad));
         /* R-6.3.1-8 */
@@ -678,7 +714,7 @@ mls_frame_private_unprotect(const struct mls_frame_group *g,
 {
         _bytes_ struct mls_bytes sd_aad = { 0 }, aad = { 0 };
         _mls_key_nonce_buf_ struct mls_key_nonce_buf sd_kn = { 0 }, kn = { 0 }, commit_kn = { 0 };
-        _mls_secret_ struct mls_secret *pt = NULL;
+        _mls_cleanup_(pooled_pt_release) struct pooled_pt pt = { 0 };
         _mls_cleanup_(mls_private_message_content_clear) struct mls_private_message_content pmc = {
                 0
         };
@@ -732,16 +768,17 @@ mls_frame_private_unprotect(const struct mls_frame_group *g,
         /* R-6.3.1-8 */
         MLS_TRY(content_aad_encode(&pm->group_id, pm->epoch, pm->content_type,
                                    &pm->authenticated_data, &aad));
-        /* The one guarded allocation of an unprotect: the plaintext. */
-        MLS_TRY(open_secret(s, &kn, &aad, &pm->ciphertext, &pt));
+        /* The one guarded allocation of an unprotect: the plaintext (none
+         * when the group lends a warm pool). */
+        MLS_TRY(open_pooled(s, g->pool, &kn, &aad, &pm->ciphertext, &pt));
         mls_key_nonce_buf_clear(&kn);
 
         /* R-6.3.1-1, R-6.3.1-3: content, auth, then zero padding (the
          * decoder reads everything and rejects a non-zero padding byte). */
-        mls_reader_init(&r, pt->data, pt->len);
+        mls_reader_init(&r, pt.data, pt.len);
         MLS_TRY(mls_private_message_content_decode(&r, pm->content_type, &pmc));
         MLS_TRY(mls_reader_done(&r));
-        mls_secret_free(MLS_TAKE(pt));
+        pooled_pt_release(&pt);
 
         /* Rebuild FramedContent (RFC 9420 section 6.3.1). */
         MLS_TRY(mls_bytes_dup(&ac.content.group_id, &pm->group_id));

@@ -64,6 +64,10 @@ struct mls_frame_group {
         const struct mls_suite *suite;
         const struct mls_group_context *context;
         struct mls_bytes context_bytes;
+        /* Optional (NULL after mls_frame_group_init): a pool of guarded
+         * blocks (mls/secret.h) for the PrivateMessageContent plaintext of
+         * protect and unprotect, borrowed; NULL: sodium_malloc per call. */
+        struct mls_gpool *pool;
 };
 
 /* MLS_E_WRONG_SUITE if gc->cipher_suite is not s->id. */

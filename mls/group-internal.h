@@ -108,6 +108,10 @@ struct mls_group {
         /* resumption PSKs, oldest first, epochs ascending */
         struct grp_res_ring res;
         struct grp_pending *pending;
+        /* Guarded blocks reused across messages and epochs (PrivateMessage
+         * plaintexts, epoch-secret slabs): created on first use, not part of
+         * the saved state, freed last. */
+        struct mls_gpool *pool;
 };
 
 /* ---- helpers (group.c) ---- */
@@ -133,6 +137,23 @@ MLS_MUST_CHECK int grp_capabilities_dup(const struct mls_capabilities *src,
                                         struct mls_capabilities *ret);
 MLS_MUST_CHECK int grp_credential_dup(const struct mls_credential *src,
                                       struct mls_credential *ret);
+
+/* GREASE (RFC 9420 section 13.5): 0x0A0A, 0x1A1A, ..., 0xEAEA. Used only
+ * for what this client emits and for its own capabilities (R-13.5-7,
+ * R-13.5-8), never to treat a received value specially (R-13.5-5). */
+bool grp_is_grease(uint16_t v);
+/* Whether an extension list holds a GREASE type (refused in what we send
+ * as GroupContext extensions, R-13.5-3). */
+bool grp_extensions_have_grease(const struct mls_extension_list *ext);
+/* Adds GREASE values to a LeafNode this client creates (unless
+ * env->no_grease): capabilities, one LeafNode extension, and with kp_ext
+ * one KeyPackage extension (R-13.5-1, R-13.5-2). Before signing. */
+MLS_MUST_CHECK int grp_leaf_grease(struct mls_leaf_node *ln, const struct mls_env *env,
+                                   struct mls_extension_list *kp_ext);
+/* grp_leaf_supports_extensions for our own leaf: its real capabilities,
+ * without the GREASE values we advertise (R-13.5-7). */
+bool grp_own_leaf_supports_extensions(const struct mls_leaf_node *ln,
+                                      const struct mls_extension_list *ext);
 
 /* The default capabilities of a leaf this client creates. */
 MLS_MUST_CHECK int grp_default_capabilities(struct mls_capabilities *ret);
@@ -163,7 +184,16 @@ bool grp_leaf_supports_extensions(const struct mls_leaf_node *ln,
 /* Refreshes g->gc_bytes from g->gc. */
 MLS_MUST_CHECK int grp_refresh_gc_bytes(struct mls_group *g);
 
-/* Frame group view for the current epoch (borrowing g->gc). */
+/* Creates g's pool of guarded blocks if needed and lends it to the current
+ * epoch secrets (whose successors inherit it). */
+MLS_MUST_CHECK int grp_use_pool(struct mls_group *g);
+/* grp_use_pool plus one spare epoch-secrets block in the pool, so that the
+ * group's next epoch change allocates no guarded memory (STYLE: pools are
+ * sized up front). Called once by create and join; mls_group_load should
+ * call it too (lead: group_state.c). */
+MLS_MUST_CHECK int grp_pool_prepare(struct mls_group *g);
+
+/* Frame group view for the current epoch (borrowing g->gc and g->pool). */
 MLS_MUST_CHECK int grp_frame_group(const struct mls_group *g, struct mls_frame_group *ret);
 /* Sender lookup for the current tree and external_senders. */
 struct grp_senders_ctx {
@@ -214,14 +244,18 @@ MLS_MUST_CHECK int grp_options_check(const struct mls_group_options *o);
 
 /* Builds and signs a GroupInfo for GroupContext gc of epoch secrets ks,
  * confirmation tag `tag`, tree t, signed by leaf `signer_leaf`, with the
- * external_pub (R-12.4.1-9) and ratchet_tree extensions on request. */
+ * external_pub (R-12.4.1-9) and ratchet_tree extensions on request, and
+ * a GREASE extension drawn from grease_rng unless it is NULL (R-13.5-1). */
 MLS_MUST_CHECK int grp_group_info_build(const struct mls_suite *s,
                                         const struct mls_group_context *gc,
                                         const struct mls_epoch_secrets *ks,
                                         const struct mls_bytes *tag, const struct mls_tree *t,
                                         uint32_t signer_leaf, bool external_pub,
                                         bool inline_tree, const struct mls_signer *signer,
+                                        const struct mls_rng *grease_rng,
                                         struct mls_group_info *ret);
+/* env's GREASE source: env->rng unless GREASE is off (NULL). */
+const struct mls_rng *grp_grease_rng(const struct mls_env *env);
 
 /* The checks of one proposal that do not depend on the commit carrying it
  * (group_proposals.c). */

@@ -132,6 +132,117 @@ grp_default_capabilities(struct mls_capabilities *ret)
         return 0;
 }
 
+/* ---- GREASE (RFC 9420 section 13.5) ---- */
+
+bool
+grp_is_grease(uint16_t v)
+{
+        /* 0xXAXA with X = 0 .. E (0xFAFA is private use) */
+        return (v & 0x0f0f) == 0x0a0a && (v >> 12) == ((v >> 4) & 0xf) && v != 0xfafa;
+}
+
+bool
+grp_extensions_have_grease(const struct mls_extension_list *ext)
+{
+        for (size_t i = 0; ext && i < ext->n; i++)
+                if (grp_is_grease(ext->v[i].extension_type))
+                        return true;
+        return false;
+}
+
+static int
+u16_push(struct mls_u16_list *l, uint16_t v)
+{
+        uint16_t *nv;
+        size_t bytes;
+
+        MLS_TRY(mls_size_mul(l->n + 1, sizeof(*nv), &bytes));
+        nv = realloc(l->v, bytes);
+        if (!nv)
+                return MLS_E_NOMEM;
+        nv[l->n++] = v;
+        l->v = nv;
+        return 0;
+}
+
+/* A random GREASE value not in l (there are 15; l never holds them all:
+ * we add at most two per list). */
+static int
+grease_pick(const struct mls_rng *rng, const struct mls_u16_list *l, uint16_t *ret)
+{
+        uint8_t b;
+        unsigned k;
+
+        MLS_TRY(mls_rng_fill(rng, &b, 1));
+        k = b % 15u;
+        for (unsigned i = 0; i < 15; i++, k = (k + 1) % 15u) {
+                uint16_t v = (uint16_t)((((k << 4) | 0xau) << 8) | (k << 4) | 0xau);
+
+                if (!grp_u16_in(l, v)) {
+                        *ret = v;
+                        return 0;
+                }
+        }
+        return MLS_E_INTERNAL;
+}
+
+/* A GREASE extension of type t with 0-15 random bytes ("any contents
+ * selected by the sender", section 13.5). */
+static int
+grease_extension(const struct mls_rng *rng, struct mls_extension_list *l, uint16_t t)
+{
+        uint8_t data[16];
+        size_t len;
+        int r;
+
+        MLS_TRY(mls_rng_fill(rng, data, sizeof(data)));
+        len = data[0] & 0x0f;
+        r = mls_extension_list_add(l, t, data + 1, len);
+        mls_wipe(data, sizeof(data));
+        return r;
+}
+
+const struct mls_rng *
+grp_grease_rng(const struct mls_env *env)
+{
+        return env && !env->no_grease ? env->rng : NULL;
+}
+
+int
+grp_leaf_grease(struct mls_leaf_node *ln, const struct mls_env *env,
+                struct mls_extension_list *kp_ext)
+{
+        struct mls_capabilities *c = &ln->capabilities;
+        struct mls_u16_list *lists[] = { &c->cipher_suites, &c->extensions, &c->proposals,
+                                         &c->credentials };
+        uint16_t t;
+
+        if (!env || env->no_grease)
+                return 0;
+        if (!env->rng)
+                return MLS_E_INVALID_ARGUMENT;
+        /* R-13.5-1: capabilities; never versions (not a GREASE-able
+         * field, R-13.5-4). */
+        for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+                MLS_TRY(grease_pick(env->rng, lists[i], &t));
+                MLS_TRY(u16_push(lists[i], t));
+        }
+        /* R-13.5-2: the LeafNode's GREASE extension is the type just
+         * listed in capabilities.extensions (not yet used: the leaf's own
+         * extension types are all listed, R-7.2-3, and t was not). */
+        t = c->extensions.v[c->extensions.n - 1];
+        MLS_TRY(grease_extension(env->rng, &ln->extensions, t));
+        if (kp_ext) {
+                /* R-10-9: KeyPackage extensions are listed too. */
+                MLS_TRY(grease_pick(env->rng, &c->extensions, &t));
+                if (mls_extension_list_find(kp_ext, t))
+                        return 0;
+                MLS_TRY(u16_push(&c->extensions, t));
+                MLS_TRY(grease_extension(env->rng, kp_ext, t));
+        }
+        return 0;
+}
+
 int
 grp_leaf_template(const struct mls_leaf_params *lp, const uint8_t *pub, size_t pub_len,
                   uint8_t source, uint64_t now, struct mls_leaf_node *ret)
@@ -177,6 +288,9 @@ grp_leaf_template(const struct mls_leaf_params *lp, const uint8_t *pub, size_t p
                 if (!grp_default_extension(t) && !grp_u16_in(&ln.capabilities.extensions, t))
                         return MLS_E_UNSUPPORTED_CAPABILITY;
         }
+        /* R-13.5-3: never a GREASE credential type. */
+        if (grp_is_grease(ln.credential.credential_type))
+                return MLS_E_INVALID_ARGUMENT;
         /* R-7.2-4: the own credential type is listed. */
         if (!grp_u16_in(&ln.capabilities.credentials, ln.credential.credential_type))
                 return MLS_E_UNSUPPORTED_CAPABILITY;
@@ -224,6 +338,23 @@ grp_policy(const struct mls_group *g, const struct mls_env *env,
         return 0;
 }
 
+bool
+grp_own_leaf_supports_extensions(const struct mls_leaf_node *ln,
+                                 const struct mls_extension_list *ext)
+{
+        for (size_t i = 0; ext && i < ext->n; i++) {
+                uint16_t t = ext->v[i].extension_type;
+
+                /* R-13.5-7, R-13.5-8: our real capabilities hold no GREASE
+                 * value, whatever our leaf advertises. */
+                if (grp_default_extension(t))
+                        continue;
+                if (grp_is_grease(t) || !grp_u16_in(&ln->capabilities.extensions, t))
+                        return false;
+        }
+        return true;
+}
+
 /* R-13.4-7, R-13.4-10: every non-default extension type in the
  * GroupContext is listed in the leaf's capabilities. */
 bool
@@ -257,12 +388,48 @@ grp_frame_group(const struct mls_group *g, struct mls_frame_group *ret)
         /* g->gc_bytes is the encoded g->gc (kept in step by create, join,
          * load and every epoch change): a copy instead of encoding the
          * GroupContext again for every message. */
-        if (g->gc_bytes.len == 0 || g->gc.cipher_suite != g->suite->id)
-                return mls_frame_group_init(g->suite, &g->gc, ret);
+        if (g->gc_bytes.len == 0 || g->gc.cipher_suite != g->suite->id) {
+                MLS_TRY(mls_frame_group_init(g->suite, &g->gc, ret));
+                ret->pool = g->pool;
+                return 0;
+        }
         MLS_TRY(mls_bytes_dup(&enc, &g->gc_bytes));
         *ret = (struct mls_frame_group){ .suite = g->suite, .context = &g->gc,
-                                         .context_bytes = enc };
+                                         .context_bytes = enc, .pool = g->pool };
         return 0;
+}
+
+int
+grp_use_pool(struct mls_group *g)
+{
+        if (!g->pool)
+                MLS_TRY(mls_gpool_new(&g->pool));
+        /* Every epoch-secrets object of the group: a dropped past epoch's
+         * slab goes back to the pool for the next epoch's. */
+        mls_ks_set_pool(g->ks, g->pool);
+        mls_st_set_pool(g->st, g->pool);
+        for (size_t i = 0; i < g->n_past; i++) {
+                mls_ks_set_pool(g->past[i].ks, g->pool);
+                mls_st_set_pool(g->past[i].st, g->pool);
+        }
+        if (g->pending)
+                mls_ks_set_pool(g->pending->ks, g->pool);
+        return 0;
+}
+
+int
+grp_pool_prepare(struct mls_group *g)
+{
+        MLS_TRY(grp_use_pool(g));
+        {
+                size_t cap;
+                void *b = mls_gpool_alloc(g->pool, 16 * g->suite->hash_len, &cap);
+
+                if (!b)
+                        return MLS_E_NOMEM;
+                mls_gpool_release(g->pool, b, cap);
+        }
+        return mls_ks_pool_reserve(g->pool, g->suite);
 }
 
 /* ---- sender lookup (R-6.1-2, R-6.1-3, R-6.1-10, R-12.1.8-1) ---- */
@@ -550,7 +717,7 @@ grp_new_secret_tree(const struct mls_group *g, struct mls_epoch_secrets *ks, uin
 
         if (!es)
                 return MLS_E_INTERNAL;
-        MLS_TRY(mls_st_new(g->suite, es, g->suite->hash_len, n_leaves, &st));
+        MLS_TRY(mls_st_new_pool(g->suite, es, g->suite->hash_len, n_leaves, g->pool, &st));
         MLS_TRY(mls_st_set_limits(st, g->opts.max_past_generations,
                                   g->opts.max_forward_distance));
         *ret = MLS_TAKE(st);
@@ -619,6 +786,100 @@ mls_group_set_options(struct mls_group *g, const struct mls_group_options *o)
         return 0;
 }
 
+/* ---- the downgrade guard (section 11, R-11-2) ---- */
+
+static const uint16_t suite_preference_default[] = { 1, 3, 2, 5, 4, 6, 7 };
+
+const uint16_t *
+mls_suite_preference_default(size_t *ret_n)
+{
+        if (ret_n)
+                *ret_n = sizeof(suite_preference_default) / sizeof(suite_preference_default[0]);
+        return suite_preference_default;
+}
+
+static bool
+all_support(const struct mls_capabilities *const *m, size_t n, bool suite, uint16_t v)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!grp_u16_in(suite ? &m[i]->cipher_suites : &m[i]->versions, v))
+                        return false;
+        return true;
+}
+
+/* R-11-2: the chosen version and suite are the best all members support. */
+int
+mls_check_best_suite(uint16_t version, uint16_t cipher_suite,
+                     const struct mls_capabilities *const *members, size_t n_members,
+                     const uint16_t *preference, size_t n_preference)
+{
+        /* Versions this engine implements, best (highest) first. */
+        static const uint16_t versions[] = { MLS_VERSION_MLS10 };
+
+        if ((!members && n_members) || (!preference && n_preference))
+                return MLS_E_INVALID_ARGUMENT;
+        for (size_t i = 0; i < n_members; i++)
+                if (!members[i])
+                        return MLS_E_INVALID_ARGUMENT;
+        if (!preference || n_preference == 0)
+                preference = mls_suite_preference_default(&n_preference);
+        if (!all_support(members, n_members, false, version) ||
+            !all_support(members, n_members, true, cipher_suite))
+                return MLS_E_UNSUPPORTED_CAPABILITY;
+        for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+                if (versions[i] == version)
+                        break;
+                /* a better version everyone supports */
+                if (versions[i] > version && all_support(members, n_members, false, versions[i]))
+                        return MLS_E_UNSUPPORTED;
+        }
+        for (size_t i = 0; i < n_preference; i++) {
+                uint16_t p = preference[i];
+
+                if (p == cipher_suite)
+                        return 0;
+                /* a better suite we implement and everyone supports */
+                if (mls_suite_get(p) && all_support(members, n_members, true, p))
+                        return MLS_E_UNSUPPORTED;
+        }
+        /* cipher_suite is not in the preference, and no listed suite is
+         * supported by all: it is the only choice. */
+        return 0;
+}
+
+int
+mls_group_check_best_suite(const struct mls_group *g, const struct mls_bytes *key_packages,
+                           size_t n, const uint16_t *preference, size_t n_preference)
+{
+        _mls_free_ struct mls_key_package *kps = NULL;
+        _mls_free_ const struct mls_capabilities **caps = NULL;
+        const struct mls_leaf_node *own;
+        size_t decoded = 0;
+        int r = 0;
+
+        if (!g || (!key_packages && n) || n == SIZE_MAX)
+                return MLS_E_INVALID_ARGUMENT;
+        own = mls_tree_leaf(g->tree, g->own_leaf);
+        if (!own)
+                return MLS_E_REMOVED;
+        MLS_TRY(grp_alloc_array(n, sizeof(*kps), (void **)&kps));
+        MLS_TRY(grp_alloc_array(n + 1, sizeof(*caps), (void **)&caps));
+        caps[0] = &own->capabilities;
+        for (; decoded < n && r == 0; decoded++) {
+                r = grp_key_package_decode(key_packages[decoded].data, key_packages[decoded].len,
+                                           &kps[decoded]);
+                if (r < 0)
+                        break;
+                caps[decoded + 1] = &kps[decoded].leaf_node.capabilities;
+        }
+        if (r == 0)
+                r = mls_check_best_suite(g->gc.version, g->gc.cipher_suite, caps, n + 1,
+                                         preference, n_preference);
+        for (size_t i = 0; i < decoded; i++)
+                mls_key_package_clear(&kps[i]);
+        return r;
+}
+
 /* ---- life cycle ---- */
 
 void
@@ -641,6 +902,8 @@ mls_group_free(struct mls_group *g)
         free(g->past);
         grp_res_free(g);
         grp_pending_free(g->pending);
+        /* last: the epoch secrets above released their slabs into it */
+        mls_gpool_free(g->pool);
         free(g);
 }
 
@@ -687,9 +950,15 @@ mls_group_create(const struct mls_suite *s, const uint8_t *group_id, size_t grou
         if (!grp_u16_in(&ln.capabilities.cipher_suites, s->id) ||
             !grp_u16_in(&ln.capabilities.versions, MLS_VERSION_MLS10))
                 return MLS_E_UNSUPPORTED_CAPABILITY;
-        /* R-13.4-10: the creator supports every GroupContext extension. */
+        /* R-13.5-3: no GREASE in the GroupContext extensions. */
+        if (grp_extensions_have_grease(extensions))
+                return MLS_E_INVALID_ARGUMENT;
+        /* R-13.4-10: the creator supports every GroupContext extension
+         * (its real capabilities: the leaf has no GREASE yet). */
         if (extensions && !grp_leaf_supports_extensions(&ln, extensions))
                 return MLS_E_UNSUPPORTED_CAPABILITY;
+        /* R-13.5-1 */
+        MLS_TRY(grp_leaf_grease(&ln, env, NULL));
         MLS_TRY(grp_leaf_sign(&ln, NULL, 0, env->signer));
         MLS_TRY(mls_tree_new(s, &ln, &g->tree));
         MLS_TRY(mls_treekem_priv_new(s, 0, enc_priv, &g->priv));
@@ -719,6 +988,8 @@ mls_group_create(const struct mls_suite *s, const uint8_t *group_id, size_t grou
         /* R-9.2-2: the encryption secret now lives in the secret tree. */
         mls_ks_delete(g->ks, MLS_KS_ENCRYPTION_SECRET);
         MLS_TRY(grp_res_push(g, 0, mls_ks_get(g->ks, MLS_KS_RESUMPTION_PSK)));
+        /* guarded blocks for its first epoch change */
+        MLS_TRY(grp_pool_prepare(g));
         *ret = MLS_TAKE(g);
         return 0;
 }
@@ -893,7 +1164,7 @@ grp_group_info_build(const struct mls_suite *s, const struct mls_group_context *
                      const struct mls_epoch_secrets *ks, const struct mls_bytes *tag,
                      const struct mls_tree *t, uint32_t signer_leaf, bool external_pub,
                      bool inline_tree, const struct mls_signer *signer,
-                     struct mls_group_info *ret)
+                     const struct mls_rng *grease_rng, struct mls_group_info *ret)
 {
         _mls_cleanup_(mls_group_info_clear) struct mls_group_info gi = { 0 };
 
@@ -913,9 +1184,19 @@ grp_group_info_build(const struct mls_suite *s, const struct mls_group_context *
         if (inline_tree) {
                 _grp_bytes_ struct mls_bytes body = { 0 };
 
+                /* R-12.4.3.3-5: a GroupInfo extension; the GroupContext
+                 * extensions (gi.group_context) stay as they are. */
                 MLS_TRY(mls_tree_to_bytes(t, &body));
                 MLS_TRY(mls_extension_list_add(&gi.extensions, MLS_EXT_RATCHET_TREE, body.data,
                                                body.len));
+        }
+        /* R-13.5-1: a GREASE GroupInfo extension (any contents). */
+        if (grease_rng) {
+                struct mls_u16_list none = { 0 };
+                uint16_t gt;
+
+                MLS_TRY(grease_pick(grease_rng, &none, &gt));
+                MLS_TRY(grease_extension(grease_rng, &gi.extensions, gt));
         }
         /* R-12.4.3-1 */
         MLS_TRY(mls_bytes_dup(&gi.confirmation_tag, tag));
@@ -939,6 +1220,7 @@ mls_group_group_info(const struct mls_group *g, const struct mls_env *env, bool 
         m.version = MLS_VERSION_MLS10;
         m.wire_format = MLS_WIRE_GROUP_INFO;
         MLS_TRY(grp_group_info_build(g->suite, &g->gc, g->ks, &g->conf_tag, g->tree, g->own_leaf,
-                                     external_pub, inline_tree, env->signer, &m.group_info));
+                                     external_pub, inline_tree, env->signer,
+                                     grp_grease_rng(env), &m.group_info));
         return mls_message_to_bytes(&m, ret);
 }

@@ -129,6 +129,21 @@ struct mls_env {
                                    const uint8_t *signature_key, size_t key_len,
                                    const struct mls_credential *predecessor);
         void *ctx;
+        /* GREASE (RFC 9420 section 13.5, R-13.5-1 .. R-13.5-4) in the
+         * LeafNodes and KeyPackages this client creates (KeyPackages, the
+         * creator's leaf, Update and commit-path leaves with new
+         * contents, external joins): one random GREASE value from
+         * 0x0A0A, 0x1A1A, ..., 0xEAEA in each of capabilities.cipher_suites,
+         * .extensions, .proposals and .credentials, a GREASE extension with
+         * 0-15 random bytes in LeafNode.extensions and one in
+         * KeyPackage.extensions (both types listed in
+         * capabilities.extensions, R-13.5-2), and one in the extensions
+         * of every GroupInfo it signs, drawn from rng. Never in
+         * versions, proposal types, credential types, GroupContext
+         * extensions or GroupContextExtensions proposals (R-13.5-3): those
+         * refuse GREASE values given by the caller (MLS_E_INVALID_ARGUMENT).
+         * On by default; no_grease switches it off (deterministic tests). */
+        bool no_grease;
 };
 
 #define MLS_GROUP_DEFAULT_MAX_PAST_EPOCHS 3
@@ -384,6 +399,16 @@ struct mls_commit_params {
         const struct mls_bytes *authenticated_data;
         /* New contents for the own leaf (path commits only); NULL: keep. */
         const struct mls_leaf_params *leaf;
+        /* R-11-2 downgrade guard: the first commit of a group's creator
+         * (epoch 0) that adds members checks, as mls_check_best_suite, that
+         * the group's version and cipher suite are the best in
+         * suite_preference (NULL: mls_suite_preference_default) that the
+         * creator and every added member support. On by default;
+         * no_suite_check switches it off (the reinit and branch commits,
+         * whose suite is fixed by the old group, never check). */
+        bool no_suite_check;
+        const uint16_t *suite_preference;
+        size_t n_suite_preference;
 };
 
 /*
@@ -412,6 +437,48 @@ MLS_MUST_CHECK int mls_group_remove(struct mls_group *g, const struct mls_env *e
 MLS_MUST_CHECK int mls_group_update(struct mls_group *g, const struct mls_env *env,
                                     const struct mls_commit_params *p,
                                     struct mls_bytes *ret_commit);
+
+/*
+ * The downgrade guard of group creation (RFC 9420 section 11, R-11-2): "the
+ * creator MUST use the capabilities information in these KeyPackages to
+ * verify that the chosen version and cipher suite is the best option
+ * supported by all members". "Best" is the caller's policy: preference
+ * lists cipher suites best first (NULL or n_preference 0:
+ * mls_suite_preference_default); suites this engine does not implement are
+ * skipped; versions: the highest one this engine implements (mls10 only).
+ * members: the capabilities of every member, the creator's included (its
+ * real capabilities: GREASE values, never in a preference list, do not
+ * count, R-13.5-7).
+ * Returns 0 when (version, cipher_suite) is the best; MLS_E_UNSUPPORTED
+ * when a suite earlier in the preference than cipher_suite (or any listed
+ * suite, if cipher_suite is not listed) or a higher version is supported
+ * by all members: the group would be downgraded; MLS_E_UNSUPPORTED_CAPABILITY
+ * when some member does not support the chosen version or suite at all.
+ */
+MLS_MUST_CHECK int mls_check_best_suite(uint16_t version, uint16_t cipher_suite,
+                                        const struct mls_capabilities *const *members,
+                                        size_t n_members, const uint16_t *preference,
+                                        size_t n_preference);
+/* The same for group g (its version and suite, its own leaf's
+ * capabilities) and the KeyPackages (MLSMessage or bare) the creator is
+ * about to add; decode errors as for mls_group_add. */
+MLS_MUST_CHECK int mls_group_check_best_suite(const struct mls_group *g,
+                                              const struct mls_bytes *key_packages, size_t n,
+                                              const uint16_t *preference, size_t n_preference);
+/*
+ * The default preference, best first: 1, 3, 2, 5, 4, 6, 7. "Best" here
+ * is what a creator free to choose would pick for interoperability and
+ * cost, not the highest security level (that is an administrator's policy,
+ * which the daemon passes as its own order). Suite 1, the
+ * mandatory-to-implement suite (RFC 9420 section 17.1) and this engine's
+ * default, comes first, so a default configuration never refuses itself
+ * (every client lists suite 1); then the other 128-bit suites: 3 (the same
+ * X25519/Ed25519 keys, ChaCha20-Poly1305 for hosts without AES hardware),
+ * 2 (P-256, for FIPS-bound peers); then the 256-bit suites, 5 (P-521,
+ * FIPS) before 4 and 6 (X448, rarer in libraries); 7 (P-384) last: the
+ * suite fewest implementations ship.
+ */
+const uint16_t *mls_suite_preference_default(size_t *ret_n);
 
 bool mls_group_has_pending(const struct mls_group *g);
 /* Moves to the epoch of the pending commit (MLS_E_NO_PENDING_COMMIT if none).

@@ -301,9 +301,16 @@ grp_check_gce(const struct mls_group *g, const struct mls_tree *t,
         const struct mls_extension *e = mls_extension_list_find(ext, MLS_EXT_REQUIRED_CAPABILITIES);
         const struct mls_extension *es = mls_extension_list_find(ext, MLS_EXT_EXTERNAL_SENDERS);
 
-        (void)g;
         if (e)
                 MLS_TRY(mls_extension_get_required_capabilities(e, &req));
+        /* R-13.5-7: our own leaf with its real capabilities (without the
+         * GREASE values it advertises). */
+        if (g && !g->removed && g->own_leaf < mls_tree_width(t)) {
+                const struct mls_leaf_node *own = mls_tree_leaf(t, g->own_leaf);
+
+                if (own && !grp_own_leaf_supports_extensions(own, ext))
+                        return MLS_E_UNSUPPORTED_CAPABILITY;
+        }
         if (es) {
                 /* The external_senders list must parse (R-12.1.8.1-1). */
                 _mls_cleanup_(mls_external_senders_clear) struct mls_external_senders x = { 0 };
@@ -373,7 +380,9 @@ grp_apply(struct mls_group *g, const struct mls_env *env, const struct grp_rprop
                 if (p->proposal_type != MLS_PROPOSAL_UPDATE)
                         continue;
                 if (validate) {
-                        /* R-7.3-2 (a received Update's LeafNode), R-12.1.2-1,
+                        /* R-12.2-3: each proposal individually valid
+                         * (12.1.x), here and for every type below.
+                         * R-7.3-2 (a received Update's LeafNode), R-12.1.2-1,
                          * R-7.3-13, R-7.3-14, R-12.2-16 */
                         MLS_TRY(mls_tree_leaf_validate(g->tree, &p->update.leaf_node,
                                                        MLS_LEAF_UPDATE, li, &g->gc.group_id,
@@ -627,6 +636,10 @@ grp_advance(struct mls_group *g, struct grp_next *next, struct grp_applied *a)
         g->own_leaf = next->own_leaf;
         grp_res_put(g, g->gc.epoch, mls_ks_get(g->ks, MLS_KS_RESUMPTION_PSK));
         if (a && a->reinit) {
+                /* R-12.1.5-2, R-12.4.2-20: the group is closed; its members
+                 * wait for the Welcome of the new group, which
+                 * mls_group_join checks against these parameters
+                 * (check_resumption_welcome, section 11.2). */
                 mls_reinit_clear(&g->reinit);
                 g->reinit = ri;
                 memset(&ri, 0, sizeof(ri));

@@ -296,10 +296,40 @@ path_leaf_template(const struct mls_group *g, const struct mls_env *env,
 
         if (!cur)
                 return MLS_E_REMOVED;
-        if (lp)
-                return grp_leaf_template(lp, cur->signature_key.data, cur->signature_key.len,
-                                         MLS_LEAF_SOURCE_COMMIT, env->now, ret);
+        if (lp) {
+                _mls_cleanup_(mls_leaf_node_clear) struct mls_leaf_node ln = { 0 };
+
+                MLS_TRY(grp_leaf_template(lp, cur->signature_key.data, cur->signature_key.len,
+                                          MLS_LEAF_SOURCE_COMMIT, env->now, &ln));
+                /* R-13.5-1 (new contents; kept ones keep their GREASE) */
+                MLS_TRY(grp_leaf_grease(&ln, env, NULL));
+                *ret = ln;
+                memset(&ln, 0, sizeof(ln));
+                return 0;
+        }
         return grp_leaf_node_dup(cur, ret);
+}
+
+/* R-11-2 with the tree after the proposals: our leaf and the added ones. */
+static int
+check_best_suite(const struct mls_group *g, const struct grp_applied *a,
+                 const struct mls_commit_params *p)
+{
+        _mls_free_ const struct mls_capabilities **caps = NULL;
+        size_t n = 0;
+
+        MLS_TRY(grp_alloc_array(a->added.n + 1, sizeof(*caps), (void **)&caps));
+        for (size_t i = 0; i <= a->added.n; i++) {
+                const struct mls_leaf_node *ln =
+                        mls_tree_leaf(g->tree, i == 0 ? g->own_leaf : a->added.v[i - 1]);
+
+                if (!ln)
+                        return MLS_E_INTERNAL;
+                caps[n++] = &ln->capabilities;
+        }
+        return mls_check_best_suite(g->gc.version, g->gc.cipher_suite, caps, n,
+                                    p ? p->suite_preference : NULL,
+                                    p ? p->n_suite_preference : 0);
 }
 
 int
@@ -340,6 +370,7 @@ grp_commit_create(struct mls_group *g, const struct mls_env *env,
                 return MLS_E_INVALID_ARGUMENT;
         if (g->pending)
                 return MLS_E_PENDING_COMMIT;
+        MLS_TRY(grp_use_pool(g));
         MLS_TRY(grp_framed_init(g, MLS_CONTENT_COMMIT, p ? p->authenticated_data : NULL, &ac));
         MLS_TRY(build_proposal_list(g, env, p, &ac.content.commit));
         MLS_TRY(grp_resolve(g, &ac.content.commit, &ac.content.sender, kind, &l, &n));
@@ -359,6 +390,11 @@ grp_commit_create(struct mls_group *g, const struct mls_env *env,
          * rolled back at the end; the group's state stays as it is. */
         MLS_TRY(grp_tree_tx_begin(g->tree, &tx));
         MLS_TRY(grp_apply(g, env, l, n, g->own_leaf, kind, true, &a));
+        /* R-11-2: the creator's first commit adding members checks that
+         * the group's version and suite are the best all of them support. */
+        if (kind == GRP_COMMIT_MEMBER && g->gc.epoch == 0 && a.added.n > 0 &&
+            !(p && p->no_suite_check))
+                MLS_TRY(check_best_suite(g, &a, p));
         ext = a.new_ext ? a.new_ext : &g->gc.extensions;
         if (has_path) {
                 MLS_TRY(path_leaf_template(g, env, p ? p->leaf : NULL, &tmpl));
@@ -406,7 +442,7 @@ grp_commit_create(struct mls_group *g, const struct mls_env *env,
                 /* R-12.4.1-8: the new epoch's GroupInfo, signed. */
                 MLS_TRY(grp_group_info_build(g->suite, &gc, ks, &ac.auth.confirmation_tag,
                                              g->tree, g->own_leaf, p && p->external_pub,
-                                             p && p->inline_tree, env->signer, &gi));
+                                             p && p->inline_tree, env->signer, grp_grease_rng(env), &gi));
                 MLS_TRY(grp_alloc_array(a.added.n, sizeof(*nm), (void **)&nm));
                 for (size_t i = 0; i < n && k < a.added.n; i++) {
                         if (l[i].p->proposal_type != MLS_PROPOSAL_ADD)

@@ -52,9 +52,10 @@ check_tree_and_signature(struct mls_group *g, const struct mls_env *env,
                         MLS_TRY(mls_credential_validate_leaf(env, g->suite, ln, NULL));
         }
         MLS_TRY(mls_credential_validate_external_senders(env, g->suite, &gc->extensions, NULL));
-        /* R-12.4.3.1-8: the signer's leaf exists and is not blank. (review:
-         * an honest committer cannot produce this; a test needs a forged,
-         * re-encrypted GroupInfo.) */
+        /* R-12.4.3.1-8: the signer's leaf exists and is not blank (an
+         * honest committer cannot produce anything else: tested with
+         * forged, re-encrypted GroupInfos,
+         * test_group_join_rejects_bad_group_info_signer). */
         if (gi->signer >= mls_tree_width(g->tree))
                 return MLS_E_TREE_INDEX;
         sl = mls_tree_leaf(g->tree, gi->signer);
@@ -279,10 +280,12 @@ mls_group_join(const uint8_t *welcome, size_t welcome_len, const uint8_t *ratche
                             gi.group_context.group_id.len))
                 return MLS_E_GROUP_EXISTS;
         /* R-12.4.3-4, R-13.4-8, R-13.4-9: we support every GroupContext
-         * extension. (review: only reachable with a committer that skipped
-         * its own check R-13.4-7, which test_group_rejects_missing_
-         * required_capability proves.) */
-        if (!grp_leaf_supports_extensions(&kp->decoded.leaf_node, &gi.group_context.extensions))
+         * extension, else the GroupInfo is invalid and we do not join
+         * (only reachable with a committer that skipped its own check
+         * R-13.4-7: test_group_join_rejects_unsupported_gc_extension forges
+         * such a Welcome). */
+        if (!grp_own_leaf_supports_extensions(&kp->decoded.leaf_node,
+                                              &gi.group_context.extensions))
                 return MLS_E_UNSUPPORTED_CAPABILITY;
         MLS_TRY(group_alloc(s, opts, &g));
         MLS_TRY(group_info_tree(s, &gi, ratchet_tree, tree_len, &g->tree));
@@ -329,6 +332,7 @@ mls_group_join(const uint8_t *welcome, size_t welcome_len, const uint8_t *ratche
         mls_ks_delete(g->ks, MLS_KS_JOINER_SECRET);
         mls_ks_delete(g->ks, MLS_KS_WELCOME_SECRET);
         MLS_TRY(grp_res_push(g, g->gc.epoch, mls_ks_get(g->ks, MLS_KS_RESUMPTION_PSK)));
+        MLS_TRY(grp_pool_prepare(g));
         if (ret_kp_index)
                 *ret_kp_index = kpi;
         *ret = MLS_TAKE(g);
@@ -387,9 +391,11 @@ mls_group_join_external(const uint8_t *group_info, size_t gi_len, const uint8_t 
         g->own_leaf = UINT32_MAX;
         MLS_TRY(grp_leaf_template(&p->leaf, env->signer->pub, env->signer->pub_len,
                                   MLS_LEAF_SOURCE_COMMIT, env->now, &tmpl));
-        /* R-12.4.3-4, R-13.4-8 */
+        /* R-12.4.3-4, R-13.4-8 (our real capabilities: no GREASE yet) */
         if (!grp_leaf_supports_extensions(&tmpl, &m.group_info.group_context.extensions))
                 return MLS_E_UNSUPPORTED_CAPABILITY;
+        /* R-13.5-1 */
+        MLS_TRY(grp_leaf_grease(&tmpl, env, NULL));
         MLS_TRY(group_info_tree(s, &m.group_info, ratchet_tree, tree_len, &g->tree));
         MLS_TRY(check_tree_and_signature(g, env, &m.group_info));
         MLS_TRY(grp_group_context_dup(&m.group_info.group_context, &g->gc));
@@ -487,6 +493,7 @@ mls_group_join_external(const uint8_t *group_info, size_t gi_len, const uint8_t 
         /* The joiner's group in the new epoch. */
         MLS_TRY(grp_new_secret_tree(g, next.ks, mls_tree_width(g->tree), &next.st));
         MLS_TRY(grp_res_prepare(g));
+        MLS_TRY(grp_pool_prepare(g));
         grp_tree_tx_commit(&tx);
         mls_group_context_clear(&g->gc);
         g->gc = next.gc;

@@ -427,6 +427,8 @@ mls_group_process(struct mls_group *g, const struct mls_env *env, const uint8_t 
 
         if (!g || (!msg && len) || !ret)
                 return MLS_E_INVALID_ARGUMENT;
+        /* Not state: guarded blocks reused by this and later calls. */
+        MLS_TRY(grp_use_pool(g));
         MLS_TRY(mls_message_from_bytes(msg, len, &m));
         switch (m.wire_format) {
         case MLS_WIRE_PUBLIC_MESSAGE:
@@ -458,6 +460,7 @@ mls_group_encrypt(struct mls_group *g, const struct mls_env *env, const uint8_t 
          * application data is sent. */
         if (g->n_props > 0)
                 return MLS_E_PROPOSALS_PENDING;
+        MLS_TRY(grp_use_pool(g));
         MLS_TRY(grp_framed_init(g, MLS_CONTENT_APPLICATION, aad, &ac));
         MLS_TRY(mls_bytes_copy(&ac.content.application_data, pt, pt_len));
         MLS_TRY(grp_frame_group(g, &fg));

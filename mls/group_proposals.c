@@ -202,6 +202,10 @@ mls_group_make_group_context_extensions(const uint8_t *extensions, size_t len,
         if (len)
                 MLS_TRY(mls_extension_list_from_bytes(extensions, len,
                                                       &p.group_context_extensions.extensions));
+        /* R-13.5-3: we never send GREASE in a GroupContextExtensions
+         * proposal. */
+        if (grp_extensions_have_grease(&p.group_context_extensions.extensions))
+                return MLS_E_INVALID_ARGUMENT;
         *ret = p;
         memset(&p, 0, sizeof(p));
         return 0;
@@ -224,6 +228,9 @@ mls_group_make_reinit(const uint8_t *group_id, size_t group_id_len, uint16_t cip
         /* An empty buffer is the empty list. */
         if (ext_len)
                 MLS_TRY(mls_extension_list_from_bytes(extensions, ext_len, &p.reinit.extensions));
+        /* R-13.5-3: they become the new group's GroupContext extensions. */
+        if (grp_extensions_have_grease(&p.reinit.extensions))
+                return MLS_E_INVALID_ARGUMENT;
         *ret = p;
         memset(&p, 0, sizeof(p));
         return 0;
@@ -331,6 +338,8 @@ mls_group_propose_update(struct mls_group *g, const struct mls_env *env,
         if (leaf) {
                 MLS_TRY(grp_leaf_template(leaf, cur->signature_key.data, cur->signature_key.len,
                                           MLS_LEAF_SOURCE_UPDATE, env->now, ln));
+                /* R-13.5-1 (new contents; kept ones keep their GREASE) */
+                MLS_TRY(grp_leaf_grease(ln, env, NULL));
         } else {
                 MLS_TRY(grp_leaf_node_dup(cur, ln));
                 mls_bytes_clear(&ln->parent_hash);

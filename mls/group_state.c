@@ -500,5 +500,10 @@ mls_group_load(const uint8_t *p, size_t len, struct mls_group **ret)
         r = group_load(p, len, ret);
         if (r < 0 && r != MLS_E_NOMEM)
                 return MLS_E_BAD_STATE;
+        if (r == 0 && grp_pool_prepare(*ret) < 0) {
+                mls_group_free(*ret);
+                *ret = NULL;
+                return MLS_E_NOMEM;
+        }
         return r;
 }

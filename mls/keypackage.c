@@ -193,6 +193,9 @@ mls_key_package_create(const struct mls_suite *s, const struct mls_key_package_p
         /* R-10-9 */
         if (!kp_extensions_listed(k))
                 return MLS_E_UNSUPPORTED_CAPABILITY;
+        /* R-13.5-1, R-13.5-2: GREASE in the capabilities, the leaf's and
+         * the KeyPackage's extensions (listed in capabilities). */
+        MLS_TRY(grp_leaf_grease(&k->leaf_node, env, &k->extensions));
         /* R-10-2, R-10-3: fresh init and encryption key pairs. */
         MLS_TRY(mls_crypto_kem_generate(s, env->rng, &kp->init_priv, &k->init_key));
         MLS_TRY(mls_crypto_kem_generate(s, env->rng, &kp->enc_priv,

@@ -14,7 +14,11 @@
 struct mls_epoch_secrets {
         const struct mls_suite *suite;
         size_t nh;
-        uint8_t *slab;   /* sodium_malloc: MLS_KS_N_SECRETS slots of nh bytes */
+        uint8_t *slab;   /* guarded: MLS_KS_N_SECRETS slots of nh bytes */
+        size_t slab_cap;  /* its capacity (for mls_gpool_release) */
+        /* Where this slab goes back to, and where the slabs of the epochs
+         * derived from it (mls_ks_next) come from; NULL: sodium_malloc. */
+        struct mls_gpool *pool;
         uint16_t present; /* bit i: value i is held */
 };
 
@@ -47,7 +51,7 @@ mls_ks_free(struct mls_epoch_secrets *ks)
         if (!ks)
                 return;
         if (ks->slab)
-                sodium_free(ks->slab); /* wipes */
+                mls_gpool_release(ks->pool, ks->slab, ks->slab_cap); /* wipes */
         free(ks);
 }
 
@@ -59,7 +63,8 @@ mls_ks_freep(struct mls_epoch_secrets **ks)
 }
 
 static int
-ks_alloc(const struct mls_suite *s, struct mls_epoch_secrets **ret_ks)
+ks_alloc_pool(const struct mls_suite *s, struct mls_gpool *pool,
+              struct mls_epoch_secrets **ret_ks)
 {
         _mls_ks_ struct mls_epoch_secrets *ks = NULL;
 
@@ -68,12 +73,42 @@ ks_alloc(const struct mls_suite *s, struct mls_epoch_secrets **ret_ks)
                 return MLS_E_NOMEM;
         ks->suite = s;
         ks->nh = s->hash_len;
-        ks->slab = sodium_malloc(MLS_KS_N_SECRETS * ks->nh);
+        ks->pool = pool;
+        /* A pool-class size (a power of two) even without a pool, so that
+         * the slab can be released into one later (mls_ks_set_pool). */
+        ks->slab_cap = MLS_GPOOL_MIN;
+        while (ks->slab_cap < MLS_KS_N_SECRETS * ks->nh)
+                ks->slab_cap *= 2;
+        ks->slab = mls_gpool_alloc(pool, ks->slab_cap, &ks->slab_cap);
         if (!ks->slab)
                 return MLS_E_NOMEM;
-        sodium_memzero(ks->slab, MLS_KS_N_SECRETS * ks->nh);
+        sodium_memzero(ks->slab, ks->slab_cap);
         *ret_ks = MLS_TAKE(ks);
         return 0;
+}
+
+static int
+ks_alloc(const struct mls_suite *s, struct mls_epoch_secrets **ret_ks)
+{
+        return ks_alloc_pool(s, NULL, ret_ks);
+}
+
+void
+mls_ks_set_pool(struct mls_epoch_secrets *ks, struct mls_gpool *pool)
+{
+        if (ks)
+                ks->pool = pool;
+}
+
+int
+mls_ks_pool_reserve(struct mls_gpool *pool, const struct mls_suite *s)
+{
+        _mls_ks_ struct mls_epoch_secrets *ks = NULL;
+
+        if (!pool || !s)
+                return MLS_E_INVALID_ARGUMENT;
+        /* a slab made and released: the pool caches it */
+        return ks_alloc_pool(s, pool, &ks);
 }
 
 static uint8_t *
@@ -163,9 +198,9 @@ ks_derive_from_joiner(struct mls_epoch_secrets *ks, const uint8_t *joiner,
  * The Extract output is a wiped stack temporary; joiner_secret goes
  * straight into its slot. One guarded allocation per epoch: the slab. */
 static int
-ks_from_init_raw(const struct mls_suite *s, const uint8_t *init, const struct mls_secret *commit,
-                 const struct mls_secret *psk, const uint8_t *gc, size_t gc_len,
-                 struct mls_epoch_secrets **ret_ks)
+ks_from_init_raw(const struct mls_suite *s, struct mls_gpool *pool, const uint8_t *init,
+                 const struct mls_secret *commit, const struct mls_secret *psk, const uint8_t *gc,
+                 size_t gc_len, struct mls_epoch_secrets **ret_ks)
 {
         _mls_ks_ struct mls_epoch_secrets *ks = NULL;
         _mls_hash_buf_ uint8_t prk[MLS_MAX_HASH_LEN];
@@ -174,7 +209,7 @@ ks_from_init_raw(const struct mls_suite *s, const uint8_t *init, const struct ml
 
         if (!gc || gc_len == 0)
                 return MLS_E_INVALID_ARGUMENT;
-        MLS_TRY(ks_alloc(s, &ks));
+        MLS_TRY(ks_alloc_pool(s, pool, &ks));
         MLS_TRY(mls_crypto_hkdf_extract_into(s, init, s->hash_len, commit ? commit->data : zero,
                                              s->hash_len, prk));
         joiner = ks_slot(ks, MLS_KS_JOINER_SECRET);
@@ -194,8 +229,8 @@ mls_ks_from_init(const struct mls_suite *s, const struct mls_secret *init_secret
         if (!s || !arg_ok(s, init_secret, false) || !arg_ok(s, commit_secret, true) ||
             !arg_ok(s, psk_secret, true))
                 return MLS_E_INVALID_ARGUMENT;
-        return ks_from_init_raw(s, init_secret->data, commit_secret, psk_secret, gc, gc_len,
-                                ret_ks);
+        return ks_from_init_raw(s, NULL, init_secret->data, commit_secret, psk_secret, gc,
+                                gc_len, ret_ks);
 }
 
 int
@@ -211,7 +246,8 @@ mls_ks_next(const struct mls_epoch_secrets *prev, const struct mls_secret *commi
         init = mls_ks_get(prev, MLS_KS_INIT_SECRET);
         if (!init)
                 return MLS_E_INVALID_ARGUMENT;
-        return ks_from_init_raw(prev->suite, init, commit_secret, psk_secret, gc, gc_len, ret_ks);
+        return ks_from_init_raw(prev->suite, prev->pool, init, commit_secret, psk_secret, gc,
+                                gc_len, ret_ks);
 }
 
 /* RFC 9420 section 11: the creator starts epoch 0 with "Epoch secret: A

@@ -136,6 +136,21 @@ MLS_MUST_CHECK int mls_ks_welcome_key_nonce_into(const struct mls_suite *s,
                                                  uint8_t *key, uint8_t *nonce);
 
 void mls_ks_free(struct mls_epoch_secrets *ks);   /* wipes; NULL is a no-op */
+/*
+ * Guarded-memory pool (mls/secret.h) of ks: its slab is released to it when
+ * ks is freed, and the slabs of the epochs derived from it with mls_ks_next
+ * come from it (and inherit it), so a group changing epochs makes no
+ * sodium_malloc/sodium_free once the pool is warm. Setting it on an object
+ * made without one (loaded state) is allowed: its slab then goes back to
+ * the pool too. The pool must outlive ks and every object derived from it.
+ * NULL (the default): sodium_malloc/sodium_free.
+ */
+struct mls_gpool;
+void mls_ks_set_pool(struct mls_epoch_secrets *ks, struct mls_gpool *pool);
+/* Caches one block of the size of an epoch-secrets slab of suite s in
+ * pool (a one-time cost at load or creation instead of at the next epoch
+ * change). */
+MLS_MUST_CHECK int mls_ks_pool_reserve(struct mls_gpool *pool, const struct mls_suite *s);
 void mls_ks_freep(struct mls_epoch_secrets **ks);
 #define _mls_ks_ _mls_cleanup_(mls_ks_freep)
 

@@ -20,6 +20,8 @@
  * index, never by pointer, because growing moves the slab. */
 
 struct st_slab {
+        struct mls_gpool *pool;
+        size_t mem_cap;
         uint8_t *mem;          /* sodium_malloc(cap * slot_len), or NULL */
         size_t slot_len;
         uint32_t cap;
@@ -30,10 +32,12 @@ struct st_slab {
 static void
 slab_clear(struct st_slab *sl)
 {
+        struct mls_gpool *pool = sl->pool;
+
         if (sl->mem)
-                sodium_free(sl->mem); /* wipes */
+                mls_gpool_release(sl->pool, sl->mem, sl->mem_cap); /* wipes */
         free(sl->free_stack);
-        *sl = (struct st_slab){ 0 };
+        *sl = (struct st_slab){ .pool = pool };
 }
 
 /* Makes sure at least `need` slots are free. Growing allocates a new slab,
@@ -58,13 +62,18 @@ slab_reserve(struct st_slab *sl, size_t need)
         if (!stack)
                 return MLS_E_NOMEM;
         sl->free_stack = stack;
-        mem = sodium_malloc(bytes);
-        if (!mem)
-                return MLS_E_NOMEM;
-        sodium_memzero(mem, bytes);
-        if (sl->mem) {
-                memcpy(mem, sl->mem, (size_t)sl->cap * sl->slot_len);
-                sodium_free(sl->mem);
+        {
+                size_t cap;
+
+                mem = mls_gpool_alloc(sl->pool, bytes, &cap);
+                if (!mem)
+                        return MLS_E_NOMEM;
+                sodium_memzero(mem, bytes);
+                if (sl->mem) {
+                        memcpy(mem, sl->mem, (size_t)sl->cap * sl->slot_len);
+                        mls_gpool_release(sl->pool, sl->mem, sl->mem_cap);
+                }
+                sl->mem_cap = cap;
         }
         sl->mem = mem;
         /* Push the new slots so that the lowest index comes out first. */
@@ -386,11 +395,19 @@ int
 mls_st_new(const struct mls_suite *s, const uint8_t *encryption_secret, size_t len,
            uint32_t n_leaves, struct mls_secret_tree **ret_tree)
 {
+        return mls_st_new_pool(s, encryption_secret, len, n_leaves, NULL, ret_tree);
+}
+
+int
+mls_st_new_pool(const struct mls_suite *s, const uint8_t *encryption_secret, size_t len,
+                uint32_t n_leaves, struct mls_gpool *pool, struct mls_secret_tree **ret_tree)
+{
         _mls_st_ struct mls_secret_tree *t = NULL;
 
         if (!s || !encryption_secret || len != s->hash_len)
                 return MLS_E_INVALID_ARGUMENT;
         MLS_TRY(st_alloc(s, n_leaves, &t));
+        t->slab.pool = pool;
         /* R-9-1: the root of the secret tree is encryption_secret. */
         MLS_TRY(st_put_node(t, t->root, encryption_secret));
         *ret_tree = MLS_TAKE(t);
@@ -1419,4 +1436,11 @@ mls_st_decode(struct mls_reader *r, struct mls_secret_tree **ret_tree)
         *r = in;
         *ret_tree = MLS_TAKE(t);
         return 0;
+}
+
+void
+mls_st_set_pool(struct mls_secret_tree *t, struct mls_gpool *pool)
+{
+        if (t)
+                t->slab.pool = pool;
 }

@@ -237,4 +237,17 @@ MLS_MUST_CHECK int mls_st_activate(struct mls_secret_tree *t, uint32_t leaf);
 MLS_MUST_CHECK int mls_st_next_generation(const struct mls_secret_tree *t, uint32_t leaf,
                                           enum mls_ratchet_type type, uint64_t *ret_next);
 
+/*
+ * The tree's guarded slab from (and back to) pool (mls/secret.h): a
+ * group's epochs reuse the same blocks instead of a sodium_malloc and
+ * sodium_free per epoch. The pool must outlive the tree (or be switched
+ * off with NULL before it goes). mls_st_new_pool is mls_st_new with a
+ * pool from the start.
+ */
+struct mls_gpool;
+void mls_st_set_pool(struct mls_secret_tree *t, struct mls_gpool *pool);
+MLS_MUST_CHECK int mls_st_new_pool(const struct mls_suite *s, const uint8_t *encryption_secret,
+                                   size_t len, uint32_t n_leaves, struct mls_gpool *pool,
+                                   struct mls_secret_tree **ret_tree);
+
 #endif

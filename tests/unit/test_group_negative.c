@@ -1826,6 +1826,192 @@ test_group_as_refuses_external_sender(void **state)
         trio_clear(&t);
 }
 
+/* ---- forged Welcomes (RFC 9420 sections 12.4.3, 12.4.3.1, 13.4) ---- */
+
+/*
+ * The Welcome `welcome` for member m re-made from public pieces after `edit`
+ * changed its GroupInfo: m's GroupSecrets are opened with m's init key
+ * (the joiner_secret), the GroupInfo decrypted, edited, signed again by
+ * `signer` (the committer's key: the signature verifies with the key of the
+ * leaf it names) and encrypted again under the same welcome secret; the
+ * GroupSecrets (same joiner_secret and path_secret) are encrypted again to
+ * m's KeyPackage. edit NULL: the same GroupInfo (the control case).
+ */
+static void
+forge_welcome(const struct mls_bytes *welcome, const struct tm_member *m,
+              void (*edit)(struct mls_group_info *gi, uint32_t arg), uint32_t arg,
+              const struct mls_signer *signer, struct mls_bytes *ret)
+{
+        struct mls_message in = { 0 }, out = { 0 };
+        struct mls_group_secrets gs = { 0 };
+        struct mls_group_info gi = { 0 };
+        struct mls_epoch_secrets *ks = NULL;
+        struct mls_bytes gcb = { 0 };
+        struct mls_welcome_new_member nm = { 0 };
+        const uint8_t *ref;
+        size_t idx, rl;
+
+        assert_int_equal(mls_message_from_bytes(welcome->data, welcome->len, &in), 0);
+        assert_int_equal(in.wire_format, MLS_WIRE_WELCOME);
+        ref = mls_key_package_priv_ref(m->kpp, &rl);
+        assert_int_equal(mls_welcome_find_ref(&in.welcome, ref, rl, &idx), 0);
+        assert_int_equal(mls_welcome_decrypt_secrets(m->s, &in.welcome, idx, m->kpp->init_priv,
+                                                     &gs),
+                         0);
+        assert_int_equal(gs.n_psks, 0);
+        assert_int_equal(mls_welcome_decrypt_group_info(m->s, &in.welcome, gs.joiner_secret,
+                                                        NULL, &gi),
+                         0);
+        if (edit)
+                edit(&gi, arg);
+        assert_int_equal(mls_welcome_sign_group_info(m->s, &gi, signer), 0);
+        /* welcome_secret depends on joiner_secret and psk_secret only */
+        assert_int_equal(mls_group_context_to_bytes(&gi.group_context, &gcb), 0);
+        assert_int_equal(mls_ks_from_joiner(m->s, gs.joiner_secret, NULL, gcb.data, gcb.len, &ks),
+                         0);
+        nm.key_package = &m->kpp->decoded;
+        nm.path_secret = gs.path_secret;
+        out.version = MLS_VERSION_MLS10;
+        out.wire_format = MLS_WIRE_WELCOME;
+        assert_int_equal(mls_welcome_build(ks, &gi, NULL, 0, &nm, 1, mls_rng_system(),
+                                           &out.welcome),
+                         0);
+        assert_int_equal(mls_message_to_bytes(&out, ret), 0);
+        mls_message_clear(&in);
+        mls_message_clear(&out);
+        mls_group_secrets_clear(&gs);
+        mls_group_info_clear(&gi);
+        mls_ks_free(ks);
+        mls_bytes_clear(&gcb);
+}
+
+/* Joins m by welcome; the joiner's state (its KeyPackage's private half)
+ * is byte for byte the same afterwards, and no group is returned on
+ * error. Returns the error (0: joined, the group is freed). */
+static int
+forged_join(struct tm_member *m, const struct mls_bytes *welcome)
+{
+        struct mls_key_package_priv *kps[1] = { m->kpp };
+        struct mls_secret *before = NULL, *after = NULL;
+        struct mls_group *g = NULL;
+        int e;
+
+        assert_int_equal(mls_key_package_priv_save(m->kpp, &before), 0);
+        e = mls_group_join(welcome->data, welcome->len, NULL, 0, kps, 1, &m->opts, &m->env, &g,
+                           NULL);
+        assert_int_equal(mls_key_package_priv_save(m->kpp, &after), 0);
+        assert_true(mls_secret_eq(before, after));
+        if (e)
+                assert_null(g);
+        mls_group_free(g);
+        mls_secret_free(before);
+        mls_secret_free(after);
+        return e;
+}
+
+static void
+edit_add_gc_extension(struct mls_group_info *gi, uint32_t type)
+{
+        assert_int_equal(mls_extension_list_add(&gi->group_context.extensions, (uint16_t)type,
+                                                (const uint8_t *)"x", 1),
+                         0);
+}
+
+static void
+edit_signer(struct mls_group_info *gi, uint32_t leaf)
+{
+        gi->signer = leaf;
+}
+
+/* alice creates a group and adds bob and carol (leaves 1, 2; the padded
+ * width is 4, leaf 3 blank): their Welcome. */
+static void
+forge_setup(struct trio *t, struct mls_bytes *ret_welcome)
+{
+        struct mls_bytes kps[2] = { { 0 } }, commit = { 0 };
+        const struct mls_suite *s = mls_suite_get(1);
+
+        tm_init(&t->a, s, "alice");
+        tm_init(&t->b, s, "bob");
+        tm_init(&t->c, s, "carol");
+        t->all[0] = &t->a;
+        t->all[1] = &t->b;
+        t->all[2] = &t->c;
+        tm_create(&t->a, "forged", NULL);
+        tm_key_package(&t->b, &kps[0]);
+        tm_key_package(&t->c, &kps[1]);
+        assert_int_equal(mls_group_add(t->a.g, &t->a.env, kps, 2,
+                                       &(struct mls_commit_params){ .inline_tree = true,
+                                                                    .force_path = true },
+                                       &commit, ret_welcome),
+                         0);
+        assert_int_equal(mls_group_merge_pending(t->a.g, NULL), 0);
+        mls_bytes_clear(&kps[0]);
+        mls_bytes_clear(&kps[1]);
+        mls_bytes_clear(&commit);
+}
+
+/* R-12.4.3-4, R-13.4-8, R-13.4-9: a GroupInfo whose GroupContext has an
+ * extension the joiner does not support (type 0xff01, not in its
+ * capabilities), validly signed and encrypted, is invalid: no join
+ * (MLS_E_UNSUPPORTED_CAPABILITY), the joiner's state unchanged. The same
+ * forgery without the extension joins (control). */
+static void
+test_group_join_rejects_unsupported_gc_extension(void **state)
+{
+        struct trio t;
+        struct mls_bytes welcome = { 0 }, forged = { 0 };
+
+        (void)state;
+        forge_setup(&t, &welcome);
+        forge_welcome(&welcome, &t.b, edit_add_gc_extension, 0xff01, &t.a.sk->signer, &forged);
+        assert_int_equal(forged_join(&t.b, &forged), MLS_E_UNSUPPORTED_CAPABILITY);
+        mls_bytes_clear(&forged);
+        /* control: re-made without the change, the Welcome is accepted */
+        forge_welcome(&welcome, &t.b, NULL, 0, &t.a.sk->signer, &forged);
+        assert_int_equal(forged_join(&t.b, &forged), 0);
+        mls_bytes_clear(&forged);
+        /* and the genuine one still works after the refusals */
+        tm_join(&t.b, &welcome, NULL);
+        mls_bytes_clear(&welcome);
+        trio_clear(&t);
+}
+
+/* R-12.4.3.1-8: the GroupInfo's signer must be a non-blank leaf in range:
+ * signer = 3 (blank, in the padded width) is MLS_E_BLANK_LEAF; 4, 1000 and
+ * UINT32_MAX are MLS_E_TREE_INDEX; each GroupInfo signed with alice's key
+ * (which would verify against leaf 0). signer = carol's leaf with alice's
+ * signature: MLS_E_BAD_SIGNATURE (the named leaf's key is used). Control:
+ * signer = 0 joins. The joiner's state is unchanged by every refusal. */
+static void
+test_group_join_rejects_bad_group_info_signer(void **state)
+{
+        static const struct {
+                uint32_t signer;
+                int err;
+        } cases[] = {
+                { 3, MLS_E_BLANK_LEAF },          { 4, MLS_E_TREE_INDEX },
+                { 1000, MLS_E_TREE_INDEX },       { UINT32_MAX, MLS_E_TREE_INDEX },
+                { 2, MLS_E_BAD_SIGNATURE },       { 0, 0 },
+        };
+        struct trio t;
+        struct mls_bytes welcome = { 0 }, forged = { 0 };
+
+        (void)state;
+        forge_setup(&t, &welcome);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                forge_welcome(&welcome, &t.b, edit_signer, cases[i].signer, &t.a.sk->signer,
+                              &forged);
+                assert_int_equal(forged_join(&t.b, &forged), cases[i].err);
+                mls_bytes_clear(&forged);
+        }
+        tm_join(&t.b, &welcome, NULL);
+        tm_join(&t.c, &welcome, NULL);
+        tm_check_same(t.all, 3);
+        mls_bytes_clear(&welcome);
+        trio_clear(&t);
+}
+
 int
 main(void)
 {
@@ -1866,6 +2052,8 @@ main(void)
                 cmocka_unit_test(test_group_as_refuses_update_credential),
                 cmocka_unit_test(test_group_as_refuses_commit_path_credential),
                 cmocka_unit_test(test_group_as_refuses_external_sender),
+                cmocka_unit_test(test_group_join_rejects_unsupported_gc_extension),
+                cmocka_unit_test(test_group_join_rejects_bad_group_info_signer),
         };
 
         if (sodium_init() < 0)

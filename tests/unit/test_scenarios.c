@@ -55,7 +55,11 @@ static void
 add_members(struct world *w, size_t committer, const size_t *who, size_t n, bool inline_tree)
 {
         struct mls_bytes kps[MAXM] = { { 0 } }, commit = { 0 }, welcome = { 0 }, tree = { 0 };
-        struct mls_commit_params p = { .inline_tree = inline_tree };
+        /* the creator's policy prefers the world's suite (R-11-2) */
+        uint16_t pref = w->s->id;
+        struct mls_commit_params p = { .inline_tree = inline_tree,
+                                       .suite_preference = &pref,
+                                       .n_suite_preference = 1 };
         struct tm_member *c = &w->m[committer];
 
         for (size_t i = 0; i < n; i++)
@@ -955,9 +959,14 @@ random_run(uint16_t suite, uint32_t seed, size_t epochs)
         {
                 struct mls_bytes kp = { 0 }, c = { 0 }, w = { 0 };
 
+                uint16_t pref = s->id; /* the creator's policy (R-11-2) */
+
                 tm_key_package(&pool[0], &kp);
                 assert_int_equal(mls_group_add(pool[1].g, &pool[1].env, &kp, 1,
-                                               &(struct mls_commit_params){ .inline_tree = true },
+                                               &(struct mls_commit_params){
+                                                       .inline_tree = true,
+                                                       .suite_preference = &pref,
+                                                       .n_suite_preference = 1 },
                                                &c, &w),
                                  0);
                 tm_deliver(&pool[1], &c, live, n_live);
@@ -1414,6 +1423,427 @@ test_scenario_x509_credentials(void **state)
         x509_run(2);
 }
 
+/* ---- the downgrade guard (RFC 9420 section 11) ---- */
+
+/* A KeyPackage of member m whose leaf lists only the suites cs. */
+static void
+kp_with_suites(struct tm_member *m, const uint16_t *cs, size_t n, struct mls_bytes *ret_kp)
+{
+        uint16_t v[] = { MLS_VERSION_MLS10 }, cr[] = { MLS_CREDENTIAL_BASIC };
+        struct mls_capabilities caps = { .versions = { v, 1 },
+                                         .cipher_suites = { (uint16_t *)cs, n },
+                                         .credentials = { cr, 1 } };
+
+        m->caps = &caps;
+        tm_key_package(m, ret_kp);
+        m->caps = NULL;
+}
+
+/* R-11-2: the creator's first Add commit checks, from the KeyPackages'
+ * capabilities, that the group's version and suite are the best all
+ * members support; refused (MLS_E_UNSUPPORTED) with the group unchanged
+ * when a better suite is common; passes with the creator's own policy,
+ * when the better suite is not common, and after epoch 0. */
+static void
+test_scenario_downgrade_guard(void **state)
+{
+        static const uint16_t only3[] = { 3 }, s23[] = { 2, 3 };
+        struct tm_member a, b, c;
+        struct tm_member *v[3] = { &a, &b, &c };
+        struct mls_bytes kp = { 0 }, commit = { 0 }, welcome = { 0 };
+        struct mls_secret *before;
+        uint16_t pref31[] = { 3, 1 };
+
+        (void)state;
+        tm_init(&a, mls_suite_get(3), "alice");
+        tm_init(&b, mls_suite_get(3), "bob");
+        tm_init(&c, mls_suite_get(3), "carol");
+        tm_create(&a, "downgrade", NULL);
+        /* everyone lists all seven suites: suite 1 (better in the default
+         * preference 1, 3, 2, ...) is common, suite 3 is a downgrade */
+        tm_key_package(&b, &kp);
+        assert_int_equal(mls_group_check_best_suite(a.g, &kp, 1, NULL, 0), MLS_E_UNSUPPORTED);
+        before = tm_save(a.g);
+        assert_int_equal(mls_group_add(a.g, &a.env, &kp, 1, NULL, &commit, &welcome),
+                         MLS_E_UNSUPPORTED);
+        assert_false(mls_group_has_pending(a.g));
+        tm_assert_state(a.g, before);
+        mls_secret_free(before);
+        /* the creator's policy ranks suite 3 first: accepted */
+        assert_int_equal(mls_group_check_best_suite(a.g, &kp, 1, pref31, 2), 0);
+        /* switched off: accepted */
+        assert_int_equal(mls_group_add(a.g, &a.env, &kp, 1,
+                                       &(struct mls_commit_params){ .no_suite_check = true },
+                                       &commit, &welcome),
+                         0);
+        assert_int_equal(mls_group_clear_pending(a.g), 0);
+        mls_bytes_clear(&commit);
+        mls_bytes_clear(&welcome);
+        mls_bytes_clear(&kp);
+        /* bob supports suite 3 only: 3 is the best common suite */
+        kp_with_suites(&b, only3, 1, &kp);
+        assert_int_equal(mls_group_check_best_suite(a.g, &kp, 1, NULL, 0), 0);
+        assert_int_equal(mls_group_add(a.g, &a.env, &kp, 1,
+                                       &(struct mls_commit_params){ .inline_tree = true },
+                                       &commit, &welcome),
+                         0);
+        tm_deliver(&a, &commit, v, 3);
+        tm_join(&b, &welcome, NULL);
+        tm_check_same(v, 2);
+        mls_bytes_clear(&commit);
+        mls_bytes_clear(&welcome);
+        mls_bytes_clear(&kp);
+        /* epoch 1: no longer the creation, carol's KeyPackage (all
+         * suites) is added without the check */
+        tm_key_package(&c, &kp);
+        assert_int_equal(mls_group_add(a.g, &a.env, &kp, 1,
+                                       &(struct mls_commit_params){ .inline_tree = true },
+                                       &commit, &welcome),
+                         0);
+        tm_deliver(&a, &commit, v, 3);
+        tm_join(&c, &welcome, NULL);
+        tm_check_same(v, 3);
+        mls_bytes_clear(&commit);
+        mls_bytes_clear(&welcome);
+        mls_bytes_clear(&kp);
+        tm_clear(&a);
+        tm_clear(&b);
+        tm_clear(&c);
+
+        /* The creator's own capabilities count: alice (suites 2 and 3)
+         * creates a suite-2 group; bob lists all: 3 (before 2 in the
+         * default preference) is common to both, a downgrade. */
+        tm_init(&a, mls_suite_get(2), "alice");
+        tm_init(&b, mls_suite_get(2), "bob");
+        a.caps = &(struct mls_capabilities){
+                .versions = { (uint16_t[]){ MLS_VERSION_MLS10 }, 1 },
+                .cipher_suites = { (uint16_t *)s23, 2 },
+                .credentials = { (uint16_t[]){ MLS_CREDENTIAL_BASIC }, 1 } };
+        tm_create(&a, "downgrade-2", NULL);
+        tm_key_package(&b, &kp);
+        assert_int_equal(mls_group_add(a.g, &a.env, &kp, 1, NULL, &commit, &welcome),
+                         MLS_E_UNSUPPORTED);
+        mls_bytes_clear(&kp);
+        /* bob without suite 3: 2 is the best common one */
+        kp_with_suites(&b, s23, 1, &kp);
+        assert_int_equal(mls_group_add(a.g, &a.env, &kp, 1, NULL, &commit, &welcome), 0);
+        mls_bytes_clear(&commit);
+        mls_bytes_clear(&welcome);
+        mls_bytes_clear(&kp);
+        a.caps = NULL;
+        tm_clear(&a);
+        tm_clear(&b);
+}
+
+/* R-11-2 (negative): mls_check_best_suite on capability lists. */
+static void
+test_scenario_downgrade_guard_rules(void **state)
+{
+        uint16_t v1[] = { MLS_VERSION_MLS10 }, v0[] = { 0x0200 };
+        uint16_t all[] = { 1, 2, 3, 4, 5, 6, 7 }, g13[] = { 0x0A0A, 3, 1 }, g3[] = { 0x0A0A, 3 };
+        struct mls_capabilities x = { .versions = { v1, 1 }, .cipher_suites = { all, 7 } };
+        struct mls_capabilities y = { .versions = { v1, 1 }, .cipher_suites = { g13, 3 } };
+        struct mls_capabilities z = { .versions = { v1, 1 }, .cipher_suites = { g3, 2 } };
+        struct mls_capabilities nov = { .versions = { v0, 1 }, .cipher_suites = { all, 7 } };
+        const struct mls_capabilities *m[3] = { &x, &y, &z };
+        uint16_t pref_grease[] = { 0x0A0A, 3 }, pref_none[] = { 0x0B0B };
+        size_t n;
+        const uint16_t *d = mls_suite_preference_default(&n);
+
+        (void)state;
+        assert_int_equal(n, 7);
+        assert_int_equal(d[0], 1);
+        /* x and y share 1: suite 3 is a downgrade, suite 1 the best */
+        assert_int_equal(mls_check_best_suite(MLS_VERSION_MLS10, 3, m, 2, NULL, 0),
+                         MLS_E_UNSUPPORTED);
+        assert_int_equal(mls_check_best_suite(MLS_VERSION_MLS10, 1, m, 2, NULL, 0), 0);
+        /* with z (3 only, and a GREASE value) 3 is the best */
+        assert_int_equal(mls_check_best_suite(MLS_VERSION_MLS10, 3, m, 3, NULL, 0), 0);
+        /* a GREASE value in everyone's list and the preference is not a
+         * suite (R-13.5-7): it is never "better" */
+        assert_int_equal(mls_check_best_suite(MLS_VERSION_MLS10, 3, m, 3, pref_grease, 2), 0);
+        /* the chosen suite not in the preference: fine only if no listed
+         * suite is common */
+        assert_int_equal(mls_check_best_suite(MLS_VERSION_MLS10, 3, m, 3, pref_none, 1), 0);
+        assert_int_equal(mls_check_best_suite(MLS_VERSION_MLS10, 7, m, 1, NULL, 0),
+                         MLS_E_UNSUPPORTED);
+        /* a member without the chosen suite or version cannot be added */
+        assert_int_equal(mls_check_best_suite(MLS_VERSION_MLS10, 7, m, 3, NULL, 0),
+                         MLS_E_UNSUPPORTED_CAPABILITY);
+        m[1] = &nov;
+        assert_int_equal(mls_check_best_suite(MLS_VERSION_MLS10, 1, m, 2, NULL, 0),
+                         MLS_E_UNSUPPORTED_CAPABILITY);
+        assert_int_equal(mls_check_best_suite(MLS_VERSION_MLS10, 1, NULL, 2, NULL, 0),
+                         MLS_E_INVALID_ARGUMENT);
+}
+
+/* ---- GREASE (RFC 9420 section 13.5) ---- */
+
+/* The reserved GREASE values, listed (not computed as the engine does). */
+static bool
+is_grease(uint16_t v)
+{
+        static const uint16_t g[] = { 0x0A0A, 0x1A1A, 0x2A2A, 0x3A3A, 0x4A4A,
+                                      0x5A5A, 0x6A6A, 0x7A7A, 0x8A8A, 0x9A9A,
+                                      0xAAAA, 0xBABA, 0xCACA, 0xDADA, 0xEAEA };
+
+        for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++)
+                if (g[i] == v)
+                        return true;
+        return false;
+}
+
+static size_t
+n_grease(const struct mls_u16_list *l)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < l->n; i++)
+                n += is_grease(l->v[i]);
+        return n;
+}
+
+static size_t
+n_grease_ext(const struct mls_extension_list *l)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < l->n; i++)
+                n += is_grease(l->v[i].extension_type);
+        return n;
+}
+
+static bool
+listed(const struct mls_u16_list *l, uint16_t v)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (l->v[i] == v)
+                        return true;
+        return false;
+}
+
+/* R-13.5-2, R-13.5-3, R-13.5-4 for one LeafNode: GREASE only in
+ * capabilities.{cipher_suites, extensions, proposals, credentials} and
+ * LeafNode.extensions, every GREASE leaf extension listed in
+ * capabilities.extensions, none in versions or the credential type.
+ * greased: the leaf was made with GREASE on (one value in each list and
+ * one leaf extension) or off (none anywhere). */
+static void
+check_leaf_grease(const struct mls_leaf_node *ln, bool greased)
+{
+        const struct mls_capabilities *c = &ln->capabilities;
+        size_t want = greased ? 1 : 0;
+
+        assert_int_equal(n_grease(&c->versions), 0);
+        assert_false(is_grease(ln->credential.credential_type));
+        assert_int_equal(n_grease(&c->cipher_suites), want);
+        assert_int_equal(n_grease(&c->proposals), want);
+        assert_int_equal(n_grease(&c->credentials), want);
+        assert_int_equal(n_grease_ext(&ln->extensions), want);
+        assert_true(n_grease(&c->extensions) >= want);
+        for (size_t i = 0; i < ln->extensions.n; i++)
+                if (is_grease(ln->extensions.v[i].extension_type))
+                        assert_true(listed(&c->extensions, ln->extensions.v[i].extension_type));
+}
+
+/* A KeyPackage (MLSMessage): its leaf, and its own GREASE extension, also
+ * listed in the leaf's capabilities. */
+static void
+check_key_package_grease(const struct mls_bytes *msg, bool greased)
+{
+        struct mls_message m = { 0 };
+
+        assert_int_equal(mls_message_from_bytes(msg->data, msg->len, &m), 0);
+        assert_int_equal(m.wire_format, MLS_WIRE_KEY_PACKAGE);
+        check_leaf_grease(&m.key_package.leaf_node, greased);
+        assert_int_equal(n_grease_ext(&m.key_package.extensions), greased ? 1 : 0);
+        for (size_t i = 0; i < m.key_package.extensions.n; i++)
+                if (is_grease(m.key_package.extensions.v[i].extension_type))
+                        assert_true(listed(&m.key_package.leaf_node.capabilities.extensions,
+                                           m.key_package.extensions.v[i].extension_type));
+        if (!greased) {
+                /* exactly the defaults */
+                assert_int_equal(m.key_package.leaf_node.capabilities.extensions.n, 0);
+                assert_int_equal(m.key_package.leaf_node.capabilities.proposals.n, 0);
+                assert_int_equal(m.key_package.leaf_node.capabilities.credentials.n, 1);
+        }
+        mls_message_clear(&m);
+}
+
+/* Every leaf of g's tree: GREASE only where allowed (R-13.5-2, -4);
+ * GroupContext extensions without GREASE (R-13.5-3). */
+static void
+check_group_grease(const struct mls_group *g)
+{
+        struct mls_bytes tb = { 0 }, gcb = { 0 };
+        struct mls_tree *t = NULL;
+        struct mls_group_context gc = { 0 };
+
+        assert_int_equal(mls_group_ratchet_tree(g, &tb), 0);
+        assert_int_equal(mls_tree_from_bytes(mls_group_suite(g), tb.data, tb.len, &t), 0);
+        for (uint32_t i = 0; i < mls_tree_width(t); i++) {
+                const struct mls_leaf_node *ln = mls_tree_leaf(t, i);
+
+                if (ln)
+                        check_leaf_grease(ln, true);
+        }
+        assert_int_equal(mls_group_context_bytes(g, &gcb), 0);
+        assert_int_equal(mls_group_context_from_bytes(gcb.data, gcb.len, &gc), 0);
+        assert_int_equal(n_grease_ext(&gc.extensions), 0);
+        mls_group_context_clear(&gc);
+        mls_tree_free(t);
+        mls_bytes_clear(&tb);
+        mls_bytes_clear(&gcb);
+}
+
+/* A commit (PublicMessage): no GREASE proposal type, none in a
+ * GroupContextExtensions proposal (R-13.5-3, R-13.5-4); the leaves it
+ * carries (Add KeyPackages, the path's leaf) as check_leaf_grease. */
+static void
+check_commit_grease(const struct mls_bytes *msg)
+{
+        struct mls_message m = { 0 };
+        const struct mls_commit *c;
+
+        assert_int_equal(mls_message_from_bytes(msg->data, msg->len, &m), 0);
+        assert_int_equal(m.wire_format, MLS_WIRE_PUBLIC_MESSAGE);
+        assert_int_equal(m.public_message.content.content_type, MLS_CONTENT_COMMIT);
+        c = &m.public_message.content.commit;
+        for (size_t i = 0; i < c->n_proposals; i++) {
+                const struct mls_proposal *p = c->proposals[i].proposal;
+
+                if (c->proposals[i].type != MLS_POR_PROPOSAL)
+                        continue;
+                assert_false(is_grease(p->proposal_type));
+                if (p->proposal_type == MLS_PROPOSAL_GROUP_CONTEXT_EXTENSIONS)
+                        assert_int_equal(n_grease_ext(&p->group_context_extensions.extensions),
+                                         0);
+                if (p->proposal_type == MLS_PROPOSAL_ADD)
+                        check_leaf_grease(&p->add.key_package.leaf_node, true);
+        }
+        if (c->has_path)
+                check_leaf_grease(&c->path.leaf_node, true);
+        mls_message_clear(&m);
+}
+
+/* R-13.5-2, R-13.5-3, R-13.5-4 (and R-13.5-1, R-13.5-6): with GREASE on
+ * (the default) every LeafNode and KeyPackage a client makes carries
+ * GREASE values in the GREASE-able fields only, peers ignore them (a whole
+ * lifecycle works), and nothing else a client sends holds any; the
+ * GREASE-free fields refuse a caller's GREASE value; no_grease gives the
+ * plain defaults. */
+static void
+test_scenario_grease(void **state)
+{
+        struct world w;
+        struct mls_bytes kp = { 0 }, commit = { 0 }, welcome = { 0 }, ext = { 0 };
+        struct mls_proposal p = { 0 };
+        struct mls_extension_list el = { 0 }, gel = { 0 };
+        struct mls_leaf_params lp;
+        struct mls_group *g = NULL;
+        struct mls_key_package_priv *kpp = NULL;
+        struct mls_credential gcred = { .credential_type = 0x3A3A };
+        struct mls_key_package_params kparams = { 0 };
+        size_t who[2] = { 1, 2 };
+        uint16_t gtypes[15];
+
+        (void)state;
+        for (unsigned k = 0; k < 15; k++)
+                gtypes[k] = (uint16_t)((((k << 4) | 0xa) << 8) | (k << 4) | 0xa);
+        for (unsigned k = 0; k < 15; k++)
+                assert_true(is_grease(gtypes[k]));
+        world_init(&w, 1, 3);
+        /* KeyPackages: GREASE in every GREASE-able field */
+        for (int i = 0; i < 4; i++) {
+                tm_key_package(&w.m[1], &kp);
+                check_key_package_grease(&kp, true);
+                mls_bytes_clear(&kp);
+        }
+        /* a lifecycle among GREASEd members: create, add, join, update
+         * with new leaf contents, GroupContextExtensions, messages */
+        tm_create(&w.m[0], "grease", NULL);
+        check_group_grease(w.m[0].g);
+        add_members(&w, 0, who, 2, true);
+        check_group_grease(w.m[1].g);
+        tm_app(&w.m[1], w.all, w.n, "grease 1");
+        lp = tm_leaf(&w.m[2]);
+        assert_int_equal(mls_group_update(w.m[2].g, &w.m[2].env,
+                                          &(struct mls_commit_params){ .leaf = &lp }, &commit),
+                         0);
+        check_commit_grease(&commit);
+        tm_deliver(&w.m[2], &commit, w.all, w.n);
+        mls_bytes_clear(&commit);
+        check_group_grease(w.m[0].g);
+        assert_int_equal(mls_extension_list_add(&el, MLS_EXT_APPLICATION_ID,
+                                                (const uint8_t *)"app", 3),
+                         0);
+        assert_int_equal(mls_extension_list_to_bytes(&el, &ext), 0);
+        assert_int_equal(mls_group_make_group_context_extensions(ext.data, ext.len, &p), 0);
+        assert_int_equal(mls_group_commit(w.m[0].g, &w.m[0].env,
+                                          &(struct mls_commit_params){ .proposals = &p,
+                                                                       .n_proposals = 1 },
+                                          &commit, &welcome),
+                         0);
+        check_commit_grease(&commit);
+        tm_deliver(&w.m[0], &commit, w.all, w.n);
+        mls_bytes_clear(&commit);
+        mls_bytes_clear(&welcome);
+        mls_proposal_clear(&p);
+        mls_bytes_clear(&ext);
+        tm_check_same(w.all, w.n);
+        check_group_grease(w.m[2].g);
+        tm_app(&w.m[0], w.all, w.n, "grease 2");
+        /* GroupInfo: one GREASE extension (R-13.5-1), none in its
+         * GroupContext (R-13.5-3); without GREASE none */
+        for (int on = 1; on >= 0; on--) {
+                struct mls_bytes gib = { 0 };
+                struct mls_message gm = { 0 };
+
+                w.m[1].env.no_grease = !on;
+                assert_int_equal(mls_group_group_info(w.m[1].g, &w.m[1].env, true, true, &gib),
+                                 0);
+                assert_int_equal(mls_message_from_bytes(gib.data, gib.len, &gm), 0);
+                assert_int_equal(gm.wire_format, MLS_WIRE_GROUP_INFO);
+                assert_int_equal(n_grease_ext(&gm.group_info.extensions), on ? 1 : 0);
+                assert_int_equal(n_grease_ext(&gm.group_info.group_context.extensions), 0);
+                mls_message_clear(&gm);
+                mls_bytes_clear(&gib);
+        }
+        w.m[1].env.no_grease = false;
+
+        /* R-13.5-3: the GREASE-free fields refuse a GREASE value */
+        for (unsigned k = 0; k < 15; k++) {
+                mls_extension_list_clear(&gel);
+                assert_int_equal(mls_extension_list_add(&gel, gtypes[k], NULL, 0), 0);
+                assert_int_equal(mls_extension_list_to_bytes(&gel, &ext), 0);
+                assert_int_equal(mls_group_make_group_context_extensions(ext.data, ext.len, &p),
+                                 MLS_E_INVALID_ARGUMENT);
+                assert_int_equal(mls_group_make_reinit((const uint8_t *)"r", 1, 1, ext.data,
+                                                       ext.len, &p),
+                                 MLS_E_INVALID_ARGUMENT);
+                lp = tm_leaf(&w.m[1]);
+                assert_int_equal(mls_group_create(w.s, (const uint8_t *)"g", 1, &lp, &gel, NULL,
+                                                  &w.m[1].env, &g),
+                                 MLS_E_INVALID_ARGUMENT);
+                assert_null(g);
+                mls_bytes_clear(&ext);
+        }
+        assert_int_equal(mls_bytes_copy(&gcred.identity, (const uint8_t *)"g", 1), 0);
+        kparams.leaf.credential = &gcred;
+        assert_int_equal(mls_key_package_create(w.s, &kparams, &w.m[1].env, &kp, &kpp),
+                         MLS_E_INVALID_ARGUMENT);
+        mls_credential_clear(&gcred);
+
+        /* no_grease: the plain defaults, nothing GREASEd */
+        w.m[1].env.no_grease = true;
+        tm_key_package(&w.m[1], &kp);
+        check_key_package_grease(&kp, false);
+        mls_bytes_clear(&kp);
+        mls_extension_list_clear(&el);
+        mls_extension_list_clear(&gel);
+        world_clear(&w);
+}
+
 int
 main(void)
 {
@@ -1434,6 +1864,9 @@ main(void)
                 cmocka_unit_test(test_scenario_random_run_suites_2_3),
                 cmocka_unit_test(test_scenario_x509_credentials),
                 cmocka_unit_test(test_scenario_credential_type_needs_every_member),
+                cmocka_unit_test(test_scenario_downgrade_guard),
+                cmocka_unit_test(test_scenario_downgrade_guard_rules),
+                cmocka_unit_test(test_scenario_grease),
         };
 
         if (sodium_init() < 0)

@@ -603,7 +603,11 @@ run_size(const struct mls_suite *s, size_t n, size_t reps_max, const struct cost
         /* add_bulk */
         for (size_t i = 0; i < r.reps; i++) {
                 struct mls_leaf_params lp = { .credential = &r.a.cred };
-                struct mls_commit_params cp = { .inline_tree = true };
+                /* the creator's policy: this suite (R-11-2 guard) */
+                uint16_t sid = s->id;
+                struct mls_commit_params cp = { .inline_tree = true,
+                                                .suite_preference = &sid,
+                                                .n_suite_preference = 1 };
                 uint64_t t0;
 
                 mls_group_free(r.ga);
