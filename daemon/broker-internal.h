@@ -71,6 +71,7 @@ enum b_kind {
         K_LOAD,
         K_LOAD_DONE,
         K_COUNTER_SYNC, /* internal: a manifest is durable */
+        K_SELF_UPDATE,  /* internal: the [update] timer */
         K_CREATE_IDENTITY,
         K_GENERATE_KEY_PACKAGES,
         K_CREATE_GROUP,
@@ -163,6 +164,12 @@ struct broker {
         size_t n_groups;
         struct b_caller **callers;
         size_t n_callers;
+
+        /* The [update] timer (automatic self-update, broker.c). */
+        uint64_t su_interval_ms; /* 0: off */
+        uint64_t su_period_ms;   /* between requests */
+        uint64_t su_next;        /* monotonic ms of the next request; 0: none */
+        bool su_inflight;
 };
 
 /* ---- broker.c ---- */
@@ -192,6 +199,10 @@ void b_reply_error(struct broker *b, DBusMessage *msg, int e, const char *fmt, .
 /* Group changes: EpochChanged and PropertiesChanged to the callers who
  * may see the group. */
 void b_group_changed(struct broker *b, const struct b_group *old, const struct b_group *g);
+/* The result of MKD_E_SELF_UPDATE (its writes are durable): the index
+ * takes each group's new summary, and SelfUpdateReady goes to the callers
+ * who may see the group. */
+void b_self_updates(struct broker *b, const struct mkd_val *res);
 /* Drops the cached credentials of a bus name that went away. */
 void b_caller_forget(struct broker *b, const char *name);
 void b_caller_free(struct b_caller *c);

@@ -12,6 +12,13 @@
  * the protocol, or a write cannot be made durable, both are stopped, every
  * request in flight is answered with an error, and both are started again
  * after a backoff; the new engine reloads every stored object.
+ *
+ * The [update] timer: with a policy [update] interval, the broker asks the
+ * engine once after every load and then every min(interval / 10, 60 s)
+ * for the automatic self-updates that are due (MKD_E_SELF_UPDATE, at most
+ * MKD_SELF_UPDATE_BATCH groups per request, one request at a time, so
+ * callers' requests interleave); their writes are durable before the
+ * SelfUpdateReady signals go out, as for every write.
  */
 #include "config.h"
 
@@ -40,6 +47,7 @@ extern char **environ;
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 10000
 #define STABLE_MS 10000
+#define SELF_UPDATE_PERIOD_MAX_MS 60000
 
 uint64_t
 b_now_ms(void)
@@ -334,6 +342,8 @@ children_stop(struct broker *b, const char *why)
         mkd_ipc_rbuf_clear(&b->rb);
         mkd_ipc_sendq_clear(&b->sq);
         fail_inflight(b, MLS_E_IO, "the engine stopped before answering; the request was not completed");
+        b->su_inflight = false;
+        b->su_next = 0; /* until the next load */
         b->state = CH_DOWN;
         if (b_now_ms() - b->started_at > STABLE_MS)
                 b->backoff_ms = BACKOFF_MIN_MS;
@@ -363,12 +373,71 @@ counter_sync(struct broker *b)
                 mkd_log_err("the rollback counter follows at the next write");
 }
 
+/* ---- the [update] timer ---- */
+
+/* The interval from the policy (seconds, 0 = off). Builds with test ops
+ * (--enable-test-ops, never a release) let the integration test shorten
+ * an enabled interval: MKD_TEST_UPDATE_INTERVAL_MS (1..86400000). */
+static void
+self_update_setup(struct broker *b)
+{
+        b->su_interval_ms = b->policy.update_interval * 1000;
+#ifdef MKD_TEST_OPS
+        {
+                const char *x = getenv("MKD_TEST_UPDATE_INTERVAL_MS");
+                char *end = NULL;
+                unsigned long long v;
+
+                if (b->su_interval_ms && x && *x) {
+                        errno = 0;
+                        v = strtoull(x, &end, 10);
+                        if (errno == 0 && end && *end == '\0' && v >= 1 && v <= 86400000ULL) {
+                                b->su_interval_ms = v;
+                                mkd_log_warning("test ops: self-update interval %llu ms", v);
+                        }
+                }
+        }
+#endif
+        b->su_period_ms = b->su_interval_ms / 10;
+        if (b->su_period_ms > SELF_UPDATE_PERIOD_MAX_MS)
+                b->su_period_ms = SELF_UPDATE_PERIOD_MAX_MS;
+        if (b->su_period_ms == 0)
+                b->su_period_ms = 1;
+        if (b->su_interval_ms)
+                mkd_log_info("automatic self-update after %llu s in an epoch",
+                             (unsigned long long)(b->su_interval_ms / 1000));
+}
+
+/* An internal request: the self-updates that are due. */
+static void
+self_update_tick(struct broker *b)
+{
+        _mls_writer_ struct mls_writer w = { 0 };
+        struct mkd_val v[2];
+        struct b_call *c;
+
+        /* If anything below fails: try again a period later. */
+        b->su_next = b_now_ms() + b->su_period_ms;
+        mls_writer_init(&w);
+        v[MKD_SUA_INTERVAL_MS] = mkd_val_u(b->su_interval_ms);
+        v[MKD_SUA_MAX_GROUPS] = mkd_val_u(MKD_SELF_UPDATE_BATCH);
+        if (mkd_proto_encode(&w, mkd_proto_engine_op(MKD_E_SELF_UPDATE)->args, v) < 0)
+                return;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return;
+        c->kind = K_SELF_UPDATE;
+        c->op = MKD_E_SELF_UPDATE;
+        if (engine_push(b, c, w.buf, w.len, 0) == 0)
+                b->su_inflight = true;
+}
+
 /* Hands one stored object to the engine. */
 static int
 load_object(void *ud, const struct mkd_store_object *o)
 {
         struct broker *b = ud;
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         struct mkd_val v[4];
         struct b_call *c;
         int r;
@@ -473,7 +542,7 @@ children_start(struct broker *b)
 static int
 engine_push(struct broker *b, struct b_call *c, const uint8_t *args, size_t len, uint32_t uid)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         struct mkd_ipc_request req;
         int r;
 
@@ -503,7 +572,7 @@ int
 b_call_engine(struct broker *b, enum b_kind kind, uint16_t op, DBusMessage *msg,
               const uint8_t obj[B_ID_LEN], uint32_t uid, const struct mkd_val *args)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         const struct mkd_op *o = mkd_proto_engine_op(op);
         struct b_call *c;
         int r;
@@ -565,6 +634,9 @@ load_done(struct broker *b, const struct mkd_val *res)
         b->indexed = true;
         b->state = CH_READY;
         mkd_log_info("loaded %zu identities and %zu groups", b->n_ids, b->n_groups);
+        /* The [update] timer: a first look right after loading. */
+        if (b->su_interval_ms)
+                b->su_next = b_now_ms();
 }
 
 /* One reply frame from the engine. A negative return: the engine broke
@@ -628,6 +700,16 @@ engine_reply(struct broker *b, const struct mkd_ipc_frame *f)
         if (c->kind == K_COUNTER_SYNC) {
                 if (status < 0)
                         mkd_log_code(MKD_LOG_ERR, status, "raising the rollback counter");
+        } else if (c->kind == K_SELF_UPDATE) {
+                b->su_inflight = false;
+                if (status < 0)
+                        mkd_log_code(MKD_LOG_ERR, status, "automatic self-update");
+                else
+                        b_self_updates(b, res);
+                /* More groups due: ask again at once (requests queued
+                 * meanwhile go first). */
+                b->su_next = b_now_ms() +
+                             (status == 0 && res[MKD_SUR_MORE].u ? 0 : b->su_period_ms);
         } else if (c->kind == K_LOAD) {
                 if (status < 0)
                         mkd_log_code(MKD_LOG_WARNING, status, "state file %s refused", c->path);
@@ -952,6 +1034,8 @@ loop(struct broker *b, int sigfd)
                 }
                 if (b->state == CH_DOWN && b->restart_at && b->restart_at < next)
                         next = b->restart_at;
+                if (b->state == CH_READY && b->su_next && !b->su_inflight && b->su_next < next)
+                        next = b->su_next;
                 timeout = next == UINT64_MAX ? -1 : next <= now ? 0 : (int)(next - now);
                 r = poll(pfd, np, timeout);
                 if (r < 0 && errno != EINTR) {
@@ -1009,6 +1093,9 @@ loop(struct broker *b, int sigfd)
                 if (b->state == CH_DOWN && b->restart_at && b->restart_at <= now && !b->quit &&
                     children_start(b) < 0)
                         mkd_log_err("restarting the children failed");
+                if (b->state == CH_READY && b->su_next && !b->su_inflight && b->su_next <= now &&
+                    !b->quit)
+                        self_update_tick(b);
                 while (dbus_connection_get_dispatch_status(b->conn) == DBUS_DISPATCH_DATA_REMAINS)
                         dbus_connection_dispatch(b->conn);
                 /* Requests queued by the handlers: try to send now. */
@@ -1061,6 +1148,7 @@ mkd_broker_main(const struct mkd_broker_options *opt)
                 mkd_log_err("refusing to start: %s", err);
                 return 1;
         }
+        self_update_setup(&b);
         dir = opt->state_dir ? opt->state_dir : mkd_default_state_dir(opt->bus, dirbuf, sizeof(dirbuf));
         if (!dir) {
                 mkd_log_err("no state directory: set --state-dir, XDG_DATA_HOME or HOME");

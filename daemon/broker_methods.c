@@ -417,6 +417,64 @@ b_group_changed(struct broker *b, const struct b_group *old, const struct b_grou
                 emit_to_viewers(b, g, make_props_changed, (void *)g);
 }
 
+/* SelfUpdateReady(ay commit, t epoch): an automatic self-update is
+ * pending in the group. */
+struct self_update_sig {
+        const struct b_group *g;
+        const uint8_t *commit;
+        size_t len;
+};
+
+static DBusMessage *
+make_self_update_ready(void *ud)
+{
+        const struct self_update_sig *s = ud;
+        char path[96];
+        DBusMessage *m;
+        DBusMessageIter it;
+
+        b_path_group(s->g->id, path);
+        m = dbus_message_new_signal(path, MKD_IFACE_GROUP, "SelfUpdateReady");
+        if (!m)
+                return NULL;
+        dbus_message_iter_init_append(m, &it);
+        if (!append_ay(&it, s->commit, s->len) ||
+            !dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT64, &s->g->epoch)) {
+                dbus_message_unref(m);
+                return NULL;
+        }
+        return m;
+}
+
+void
+b_self_updates(struct broker *b, const struct mkd_val *res)
+{
+        struct mkd_list_iter it;
+        const uint8_t *p;
+        size_t len;
+
+        mkd_list_iter_init(&it, &res[MKD_SUR_UPDATES]);
+        while (mkd_list_next_bytes(&it, &p, &len)) {
+                struct mkd_val v[MKD_SU_N];
+                struct self_update_sig s;
+                struct b_group *g;
+                char path[96];
+
+                if (mkd_proto_decode(mkd_schema_self_update, p, len, v) < 0 ||
+                    b_index_put_group(b, v[MKD_SU_SUMMARY].p, v[MKD_SU_SUMMARY].len, &g) < 0) {
+                        mkd_log_err("a malformed self-update from the engine");
+                        continue;
+                }
+                b_path_group(g->id, path);
+                mkd_log_info("%s: automatic self-update at epoch %llu, commit pending", path,
+                             (unsigned long long)g->epoch);
+                s = (struct self_update_sig){ .g = g, .commit = v[MKD_SU_COMMIT].p,
+                                              .len = v[MKD_SU_COMMIT].len };
+                if (b->conn)
+                        emit_to_viewers(b, g, make_self_update_ready, &s);
+        }
+}
+
 /* ---- argument readers ---- */
 
 static void
@@ -1021,7 +1079,7 @@ i_set_access(struct ctx *c)
         };
         struct opt_val o[2];
         struct mkd_val a[3];
-        _mls_writer_ struct mls_writer cu, cg;
+        _mls_writer_ struct mls_writer cu = { 0 }, cg = { 0 };
 
         mls_writer_init(&cu);
         mls_writer_init(&cg);
@@ -1114,7 +1172,7 @@ g_commit_kind(struct ctx *c, enum b_kind kind, uint8_t ckind)
 {
         struct opt_val o[3];
         struct mkd_val a[7];
-        _mls_writer_ struct mls_writer kps, leaves;
+        _mls_writer_ struct mls_writer kps = { 0 }, leaves = { 0 };
         size_t nk = 0, nl = 0;
 
         mls_writer_init(&kps);
@@ -1282,7 +1340,7 @@ g_reinit_branch(struct ctx *c, bool branch)
 {
         struct opt_val o[MLS_ARRAY_SIZE(group_opt_spec)];
         struct mkd_val a[3 + MKD_GO_N];
-        _mls_writer_ struct mls_writer kps;
+        _mls_writer_ struct mls_writer kps = { 0 };
         const uint8_t *gid = NULL;
         size_t gl = 0, nk = 0;
 
@@ -2176,6 +2234,7 @@ b_complete(struct broker *b, struct b_call *c, int status, const struct mkd_val 
         case K_LOAD:
         case K_LOAD_DONE:
         case K_COUNTER_SYNC:
+        case K_SELF_UPDATE:
                 break;
 #ifdef MKD_TEST_OPS
         case K_TEST:

@@ -18,8 +18,9 @@
  *              opaque credential_identity<V>; opaque signature_key<V>;
  *              opaque label<V>; uint8 tpm_bound;
  *              ExternalPsk psks<V>; } -- { opaque id<V>; opaque psk<V>; }
- *   key package and group:
- *     struct { uint8 format = 1; opaque identity<V>; opaque state<V>; }
+ *   key package and group: the wrappers of daemon/proto.h
+ *     (mkd_wrap_encode): format 1 for key packages, format 2 (with the
+ *     epoch clock of the automatic self-update) for groups;
  *     state: mls_key_package_priv_save / mls_group_save.
  */
 #include "config.h"
@@ -49,7 +50,7 @@
 #include "mls/messages.h"
 
 #define OBJ_ID_LEN 16
-#define OBJ_FORMAT 1
+#define IDENTITY_FORMAT 1 /* IdentityMetadata.format */
 
 struct engine;
 
@@ -94,6 +95,13 @@ struct eng_group {
         uint64_t res_epoch;
         uint64_t res_until;
         bool res_valid;
+        /* The automatic self-update's clock (ms, CLOCK_REALTIME; see
+         * h_self_update): when this daemon saw the group enter epoch
+         * since_epoch (its current one once saved), and its last
+         * self-update (0: none). Saved with the group (format 2). */
+        uint64_t epoch_since;
+        uint64_t since_epoch;
+        uint64_t self_update_at;
 };
 
 /*
@@ -161,6 +169,7 @@ struct engine {
         size_t n_kps;
         struct eng_group **groups;
         size_t n_groups;
+        size_t self_update_next; /* where the next SELF_UPDATE looks first */
 #ifdef MKD_TEST_OPS
         /* --enable-test-ops: every secret this engine has held (see
          * test_journal_snapshot), a list of tagged values, secure memory. */
@@ -225,6 +234,18 @@ now_seconds(void)
         if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || ts.tv_sec < 0)
                 return 0;
         return (uint64_t)ts.tv_sec;
+}
+
+/* Milliseconds since the Unix epoch (CLOCK_REALTIME): the self-update's
+ * clock, saved with the groups, so wall-clock time across restarts. */
+static uint64_t
+now_ms(void)
+{
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || ts.tv_sec < 0)
+                return 0;
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void
@@ -349,7 +370,7 @@ vault_call(struct engine *e, uint16_t opcode, const struct mkd_val *args,
            struct mkd_ipc_frame *ret_frame, struct mkd_val *ret_vals)
 {
         const struct mkd_op *op = mkd_proto_vault_op(opcode);
-        _mls_writer_ struct mls_writer a, w;
+        _mls_writer_ struct mls_writer a = { 0 }, w = { 0 };
         struct mkd_ipc_request req;
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
         struct mkd_ipc_reply rep = { 0 };
@@ -454,7 +475,7 @@ identity_metadata(const struct eng_identity *idn, struct mls_writer *w)
 {
         size_t mark;
 
-        MLS_TRY(mls_writer_u8(w, OBJ_FORMAT));
+        MLS_TRY(mls_writer_u8(w, IDENTITY_FORMAT));
         MLS_TRY(mls_writer_u32(w, idn->owner));
         MLS_TRY(mls_writer_vec_begin(w, &mark));
         for (size_t i = 0; i < idn->n_uids; i++)
@@ -517,7 +538,7 @@ identity_from_metadata(struct engine *e, const uint8_t id[OBJ_ID_LEN], const uin
         idn->cred.credential_type = MLS_CREDENTIAL_BASIC;
         mls_reader_init(&r, p, len);
         MLS_TRY(mls_reader_u8(&r, &fmt));
-        if (fmt != OBJ_FORMAT)
+        if (fmt != IDENTITY_FORMAT)
                 return MLS_E_BAD_STATE;
         MLS_TRY(mls_reader_u32(&r, &idn->owner));
         MLS_TRY(read_u32_vec(&r, &idn->uids, &idn->n_uids));
@@ -554,35 +575,42 @@ identity_from_metadata(struct engine *e, const uint8_t id[OBJ_ID_LEN], const uin
         return 0;
 }
 
-/* {format, identity, state} for key packages and groups. */
+/* A key package: {format 1, identity, state} (daemon/proto.h). */
 static int
 wrap_state(const uint8_t identity[OBJ_ID_LEN], const struct mls_secret *state,
            struct mls_writer *w)
 {
-        MLS_TRY(mls_writer_u8(w, OBJ_FORMAT));
-        MLS_TRY(mls_writer_opaque(w, identity, OBJ_ID_LEN));
-        return mls_writer_opaque(w, state->data, state->len);
+        const struct mkd_wrapped o = {
+                .identity = identity, .identity_len = OBJ_ID_LEN,
+                .state = state->data, .state_len = state->len,
+        };
+
+        return mkd_wrap_encode(w, &o);
+}
+
+/* A group: {format 2, identity, state, epoch_since, self_update_at}. */
+static int
+wrap_group(const struct eng_group *g, const struct mls_secret *state, struct mls_writer *w)
+{
+        const struct mkd_wrapped o = {
+                .identity = g->identity, .identity_len = OBJ_ID_LEN,
+                .state = state->data, .state_len = state->len,
+                .has_times = true, .epoch_since = g->epoch_since,
+                .self_update_at = g->self_update_at,
+        };
+
+        return mkd_wrap_encode(w, &o);
 }
 
 static int
-unwrap_state(const uint8_t *p, size_t len, const uint8_t **ret_identity, const uint8_t **ret_state,
-             size_t *ret_state_len)
+unwrap_state(const uint8_t *p, size_t len, struct mkd_wrapped *ret)
 {
-        struct mls_reader r;
-        const uint8_t *idp;
-        size_t idl;
-        uint8_t fmt;
+        struct mkd_wrapped o;
 
-        mls_reader_init(&r, p, len);
-        MLS_TRY(mls_reader_u8(&r, &fmt));
-        if (fmt != OBJ_FORMAT)
+        MLS_TRY(mkd_wrap_decode(p, len, &o));
+        if (o.identity_len != OBJ_ID_LEN)
                 return MLS_E_BAD_STATE;
-        MLS_TRY(mls_reader_opaque_view(&r, &idp, &idl));
-        if (idl != OBJ_ID_LEN)
-                return MLS_E_BAD_STATE;
-        MLS_TRY(mls_reader_opaque_view(&r, ret_state, ret_state_len));
-        MLS_TRY(mls_reader_done(&r));
-        *ret_identity = idp;
+        *ret = o;
         return 0;
 }
 
@@ -614,10 +642,11 @@ static int
 save_group_ex(struct engine *e, struct eng_group *g, bool reserve, struct eng_writes *wl)
 {
         _mls_secret_ struct mls_secret *state = NULL;
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         uint64_t epoch = mls_group_epoch(g->g), next;
         uint32_t ahead = 0;
 
+        mls_writer_init_secure(&w);
         /* Keep what is reserved (a save must never move the saved ratchet
          * back below a generation already handed out), or reserve anew. */
         MLS_TRY(mls_group_own_generation(g->g, &next));
@@ -626,9 +655,13 @@ save_group_ex(struct engine *e, struct eng_group *g, bool reserve, struct eng_wr
         else if (g->res_valid && g->res_epoch == epoch && g->res_until > next)
                 ahead = g->res_until - next < SEND_RESERVE ? (uint32_t)(g->res_until - next)
                                                            : SEND_RESERVE;
-        mls_writer_init_secure(&w);
+        /* A new epoch (or a new group): the self-update's clock starts. */
+        if (g->epoch_since == 0 || g->since_epoch != epoch) {
+                g->epoch_since = now_ms();
+                g->since_epoch = epoch;
+        }
         MLS_TRY(mls_group_save_ahead(g->g, ahead, &state));
-        MLS_TRY(wrap_state(g->identity, state, &w));
+        MLS_TRY(wrap_group(g, state, &w));
         MLS_TRY(seal_object(e, MKD_OBJ_GROUP, g->id, ++g->version, &w, wl));
         g->res_epoch = epoch;
         g->res_until = next + ahead;
@@ -646,7 +679,7 @@ static int
 save_kp(struct engine *e, struct eng_kp *k, struct eng_writes *wl)
 {
         _mls_secret_ struct mls_secret *state = NULL;
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
 
         mls_writer_init_secure(&w);
         MLS_TRY(mls_key_package_priv_save(k->priv, &state));
@@ -657,7 +690,7 @@ save_kp(struct engine *e, struct eng_kp *k, struct eng_writes *wl)
 static int
 save_identity(struct engine *e, struct eng_identity *idn, struct eng_writes *wl)
 {
-        _mls_writer_ struct mls_writer md;
+        _mls_writer_ struct mls_writer md = { 0 };
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
         struct mkd_val a[3], out[1];
         struct mls_bytes blob = { 0 };
@@ -683,7 +716,7 @@ save_identity(struct engine *e, struct eng_identity *idn, struct eng_writes *wl)
 static int
 encode_identity_info(const struct eng_identity *idn, struct mls_bytes *ret)
 {
-        _mls_writer_ struct mls_writer w, uids, gids;
+        _mls_writer_ struct mls_writer w = { 0 }, uids = { 0 }, gids = { 0 };
         struct mkd_val v[MKD_II_N];
 
         mls_writer_init(&w);
@@ -709,7 +742,7 @@ encode_identity_info(const struct eng_identity *idn, struct mls_bytes *ret)
 static int
 encode_summary(const struct eng_group *g, struct mls_bytes *ret)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         struct mls_bytes auth = { 0 };
         struct mkd_val v[MKD_GS_N];
         const uint8_t *gid;
@@ -826,7 +859,7 @@ static int
 group_extensions(const struct mkd_val *go, struct mls_extension_list *ext)
 {
         if (go[MKD_GO_EXTERNAL_SENDERS].n) {
-                _mls_writer_ struct mls_writer w;
+                _mls_writer_ struct mls_writer w = { 0 };
                 struct mkd_list_iter it;
                 const uint8_t *p;
                 size_t len, mark;
@@ -1083,14 +1116,14 @@ man_write(struct engine *e, struct eng_writes *wl, bool critical)
 {
         static const uint8_t zero_id[OBJ_ID_LEN];
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         struct mkd_val a[3], out[1];
         struct mls_bytes blob = { 0 };
         size_t mark;
 
+        mls_writer_init(&w);
         for (size_t i = 0; i < wl->n; i++)
                 MLS_TRY(man_set(e, wl->v[i].type, wl->v[i].id, wl->v[i].version, wl->v[i].del));
-        mls_writer_init(&w);
         MLS_TRY(mls_writer_vec_begin(&w, &mark));
         for (size_t i = 0; i < e->n_man; i++) {
                 MLS_TRY(mls_writer_u8(&w, e->man[i].type));
@@ -1158,8 +1191,7 @@ h_load(struct req *q)
         const struct mkd_val *a = q->a;
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
         struct mkd_val va[4], out[3];
-        const uint8_t *idp, *st;
-        size_t st_len;
+        struct mkd_wrapped wr;
 
         if (a[MKD_LOAD_ID].len != OBJ_ID_LEN)
                 return MLS_E_BAD_STATE;
@@ -1215,16 +1247,19 @@ h_load(struct req *q)
                 va[MKD_VX_VERSION] = a[MKD_LOAD_VERSION];
                 va[MKD_VX_DATA] = a[MKD_LOAD_BLOB];
                 MLS_TRY(vault_call(e, MKD_V_UNSEAL, va, &f, out));
-                MLS_TRY(unwrap_state(out[0].p, out[0].len, &idp, &st, &st_len));
-                if (!find_identity(e, idp, OBJ_ID_LEN))
+                MLS_TRY(unwrap_state(out[0].p, out[0].len, &wr));
+                if (!find_identity(e, wr.identity, OBJ_ID_LEN))
                         return MLS_E_NOT_FOUND; /* its identity is gone or refused */
                 if (a[MKD_LOAD_TYPE].u == MKD_OBJ_KEYPACKAGE) {
-                        struct eng_kp *k = calloc(1, sizeof(*k));
+                        struct eng_kp *k;
                         int r;
 
+                        if (wr.has_times)
+                                return MLS_E_BAD_STATE; /* a group's format */
+                        k = calloc(1, sizeof(*k));
                         if (!k)
                                 return MLS_E_NOMEM;
-                        r = mls_key_package_priv_load(st, st_len, &k->priv);
+                        r = mls_key_package_priv_load(wr.state, wr.state_len, &k->priv);
                         if (r == 0)
                                 r = PUSH(e->kps, e->n_kps, k);
                         if (r < 0) {
@@ -1232,7 +1267,7 @@ h_load(struct req *q)
                                 return r;
                         }
                         memcpy(k->id, a[MKD_LOAD_ID].p, OBJ_ID_LEN);
-                        memcpy(k->identity, idp, OBJ_ID_LEN);
+                        memcpy(k->identity, wr.identity, OBJ_ID_LEN);
                         k->version = a[MKD_LOAD_VERSION].u;
                 } else {
                         struct eng_group *g;
@@ -1243,7 +1278,7 @@ h_load(struct req *q)
                         g = calloc(1, sizeof(*g));
                         if (!g)
                                 return MLS_E_NOMEM;
-                        r = mls_group_load(st, st_len, &g->g);
+                        r = mls_group_load(wr.state, wr.state_len, &g->g);
                         if (r == 0)
                                 r = PUSH(e->groups, e->n_groups, g);
                         if (r < 0) {
@@ -1251,8 +1286,14 @@ h_load(struct req *q)
                                 return r;
                         }
                         memcpy(g->id, a[MKD_LOAD_ID].p, OBJ_ID_LEN);
-                        memcpy(g->identity, idp, OBJ_ID_LEN);
+                        memcpy(g->identity, wr.identity, OBJ_ID_LEN);
                         g->version = a[MKD_LOAD_VERSION].u;
+                        /* The saved clock is that of the saved epoch. A
+                         * format-1 group (written before the clock was
+                         * kept) starts it now. */
+                        g->since_epoch = mls_group_epoch(g->g);
+                        g->epoch_since = wr.has_times && wr.epoch_since ? wr.epoch_since : now_ms();
+                        g->self_update_at = wr.has_times ? wr.self_update_at : 0;
                 }
                 return 0;
         }
@@ -1266,9 +1307,11 @@ h_load_done(struct req *q)
 {
         struct engine *e = q->e;
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
-        _mls_writer_ struct mls_writer ids, groups;
+        _mls_writer_ struct mls_writer ids = { 0 }, groups = { 0 };
         struct mkd_val v[2];
 
+        mls_writer_init(&ids);
+        mls_writer_init(&groups);
         MLS_TRY(vault_call(e, MKD_V_LOAD_DONE, NULL, &f, v));
         e->rb = v[MKD_VD_ROLLBACK].u != 0;
         if (e->rb && !e->man_loaded)
@@ -1294,8 +1337,6 @@ h_load_done(struct req *q)
                                         "(missing or refused files)",
                                         missing);
         }
-        mls_writer_init(&ids);
-        mls_writer_init(&groups);
         for (size_t i = 0; i < e->n_ids; i++) {
                 struct mls_bytes b = { 0 };
                 int r;
@@ -1339,11 +1380,12 @@ h_create_identity(struct req *q)
         struct engine *e = q->e;
         const struct mkd_val *a = q->a;
         _mls_cleanup_(identity_freep) struct eng_identity *idn = NULL;
-        _mls_writer_ struct mls_writer md;
+        _mls_writer_ struct mls_writer md = { 0 };
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
         struct mkd_val va[4], out[2];
         struct eng_identity *p;
 
+        mls_writer_init_secure(&md);
         idn = calloc(1, sizeof(*idn));
         if (!idn)
                 return MLS_E_NOMEM;
@@ -1361,7 +1403,6 @@ h_create_identity(struct req *q)
         MLS_TRY(mls_bytes_copy(&idn->label, a[MKD_CI_LABEL].p, a[MKD_CI_LABEL].len));
         /* The metadata names the public key, which the vault makes: seal
          * a first version without it, then reseal once it is known. */
-        mls_writer_init_secure(&md);
         MLS_TRY(identity_metadata(idn, &md));
         va[MKD_VC_ID] = mkd_val_bytes(idn->id, OBJ_ID_LEN);
         va[MKD_VC_SUITE] = mkd_val_u(idn->suite->id);
@@ -1387,17 +1428,17 @@ h_generate_key_packages(struct req *q)
         struct engine *e = q->e;
         const struct mkd_val *a = q->a;
         struct eng_identity *idn;
-        _mls_writer_ struct mls_writer list;
+        _mls_writer_ struct mls_writer list = { 0 };
         struct mls_env env;
         struct mkd_val v[1];
         uint64_t now = now_seconds();
         size_t count = a[MKD_KP_COUNT].u;
 
+        mls_writer_init(&list);
         MLS_TRY(req_identity(q, MKD_KP_IDENTITY, &idn));
         if (count == 0 || count > MKD_CAP_COUNT)
                 return MLS_E_INVALID_ARGUMENT;
         make_env(idn, &env);
-        mls_writer_init(&list);
         for (size_t i = 0; i < count; i++) {
                 struct mls_key_package_params p = {
                         .leaf = { .credential = &idn->cred, .not_before = now,
@@ -1715,14 +1756,14 @@ h_process(struct req *q)
         struct mls_process_result pr = { 0 };
         struct mls_env env;
         struct mls_bytes s = { 0 };
-        _mls_writer_ struct mls_writer added, removed;
+        _mls_writer_ struct mls_writer added = { 0 }, removed = { 0 };
         struct mkd_val v[10];
         int r;
 
-        MLS_TRY(req_group(q, &g, &idn));
-        make_env(idn, &env);
         mls_writer_init(&added);
         mls_writer_init(&removed);
+        MLS_TRY(req_group(q, &g, &idn));
+        make_env(idn, &env);
         MLS_TRY(mls_group_process(g->g, &env, a[MKD_PR_MESSAGE].p, a[MKD_PR_MESSAGE].len, &pr));
         /* A received application message: replaying it after a rollback
          * would only accept it again (no key reuse, no epoch): batched. */
@@ -2051,15 +2092,15 @@ h_members(struct req *q)
         struct eng_group *g;
         struct eng_identity *idn;
         struct mls_group_member *m = NULL;
-        _mls_writer_ struct mls_writer list, rec;
+        _mls_writer_ struct mls_writer list = { 0 }, rec = { 0 };
         struct mkd_val v[MKD_MB_N];
         size_t n = 0;
         int r = 0;
 
-        MLS_TRY(req_group(q, &g, &idn));
-        MLS_TRY(mls_group_members(g->g, &m, &n));
         mls_writer_init(&list);
         mls_writer_init(&rec);
+        MLS_TRY(req_group(q, &g, &idn));
+        MLS_TRY(mls_group_members(g->g, &m, &n));
         for (size_t i = 0; r == 0 && i < n; i++) {
                 v[MKD_MB_LEAF] = mkd_val_u(m[i].leaf);
                 v[MKD_MB_IDENTITY] = mkd_val_bytes(m[i].identity.data, m[i].identity.len);
@@ -2073,6 +2114,159 @@ h_members(struct req *q)
         MLS_TRY(r);
         v[0] = mkd_val_list(list.buf, list.len, n);
         return mkd_proto_encode(q->res, q->op->result, v);
+}
+
+/* ---- automatic self-update ---- */
+
+/*
+ * The [update] timer of the policy (post-compromise security, DESIGN.md
+ * section 7): the broker asks every so often (MKD_E_SELF_UPDATE, no
+ * caller), the engine makes an Update commit with path in each group that
+ * is due, exactly as Group.Update does, and leaves it pending: only the
+ * application can deliver it (the broker signals SelfUpdateReady), then
+ * merge or clear it.
+ *
+ * Due: the group's current epoch began at least interval ago (epoch_since:
+ * creation, join, merge of our commit, processing of another's), no
+ * automatic self-update in the last interval (self_update_at: a cleared
+ * one waits another interval; a failed one is not retried before), and the
+ * member can commit: not removed, not closed by a ReInit, no pending
+ * commit, no cached proposal (an Update commit would commit them too,
+ * behind the application's back).
+ *
+ * Clock jumps (CLOCK_REALTIME, saved across restarts): a timestamp in the
+ * future, the clock having gone back, is pulled back to now, so a group
+ * waits at most one interval of the new clock; a jump forward makes at most
+ * one self-update per group, after which self_update_at holds the next one
+ * back for an interval.
+ */
+#define SELF_UPDATE_REPLY_BUDGET ((size_t)24 << 20) /* bytes of commits and writes */
+
+static bool
+self_update_due(struct eng_group *g, uint64_t now, uint64_t interval)
+{
+        struct mls_reinit ri = { 0 };
+
+        if (g->epoch_since > now)
+                g->epoch_since = now;
+        if (g->self_update_at > now)
+                g->self_update_at = now;
+        if (now - g->epoch_since < interval)
+                return false;
+        if (g->self_update_at && now - g->self_update_at < interval)
+                return false;
+        if (mls_group_is_removed(g->g) || mls_group_has_pending(g->g) ||
+            mls_group_proposal_count(g->g) != 0)
+                return false;
+        /* R-12.4.2-19: nothing more is sent in a group after its ReInit. */
+        if (mls_group_reinit_params(g->g, &ri) == 0) {
+                mls_reinit_clear(&ri);
+                return false;
+        }
+        return true;
+}
+
+static size_t
+writes_bytes(const struct eng_writes *wl)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < wl->n; i++)
+                n += wl->v[i].blob.len + 64;
+        return n;
+}
+
+/* One group's self-update: 1 and a record appended to list, 0 if the
+ * commit could not be made (nothing changed; retried an interval later),
+ * or an error (the commit may be pending in memory: the caller clears it). */
+static int
+self_update_one(struct req *q, struct eng_group *g, uint64_t now, struct mls_writer *list)
+{
+        const struct mls_commit_params p = { .inline_tree = true };
+        struct eng_identity *idn = find_identity(q->e, g->identity, OBJ_ID_LEN);
+        _mls_writer_ struct mls_writer rec = { 0 };
+        struct mls_bytes commit = { 0 }, s = { 0 };
+        struct mkd_val v[MKD_SU_N];
+        struct mls_env env;
+        int r;
+
+        mls_writer_init(&rec);
+        g->self_update_at = now;
+        if (!idn)
+                return 0;
+        make_env(idn, &env);
+        r = mls_group_update(g->g, &env, &p, &commit);
+        if (r < 0) {
+                mkd_log_code(MKD_LOG_DEBUG, r, "automatic self-update");
+                return 0;
+        }
+        r = save_group(q->e, g, q->wl);
+        if (r == 0)
+                r = encode_summary(g, &s);
+        if (r == 0) {
+                v[MKD_SU_SUMMARY] = mkd_val_bytes(s.data, s.len);
+                v[MKD_SU_COMMIT] = mkd_val_bytes(commit.data, commit.len);
+                r = mkd_proto_encode(&rec, mkd_schema_self_update, v);
+        }
+        if (r == 0)
+                r = mkd_list_bytes_append(list, rec.buf, rec.len);
+        mls_bytes_clear(&s);
+        mls_bytes_clear(&commit);
+        return r < 0 ? r : 1;
+}
+
+static int
+h_self_update(struct req *q)
+{
+        struct engine *e = q->e;
+        const uint64_t interval = q->a[MKD_SUA_INTERVAL_MS].u, max = q->a[MKD_SUA_MAX_GROUPS].u;
+        const uint64_t now = now_ms();
+        const size_t n_groups = e->n_groups, start = n_groups ? e->self_update_next % n_groups : 0;
+        struct eng_group *made[MKD_SELF_UPDATE_BATCH];
+        _mls_writer_ struct mls_writer list = { 0 };
+        struct mkd_val v[2];
+        size_t n = 0;
+        bool more = false;
+        int r = 0;
+
+        mls_writer_init(&list);
+        if (interval == 0 || max == 0 || max > MKD_SELF_UPDATE_BATCH)
+                return MLS_E_INVALID_ARGUMENT;
+        for (size_t k = 0; now && r >= 0 && k < n_groups; k++) {
+                size_t i = (start + k) % n_groups;
+                struct eng_group *g = e->groups[i];
+
+                if (!self_update_due(g, now, interval))
+                        continue;
+                /* Bounded work per request: other callers wait behind it. */
+                if (n == max || list.len + writes_bytes(q->wl) >= SELF_UPDATE_REPLY_BUDGET) {
+                        more = true;
+                        e->self_update_next = i;
+                        break;
+                }
+                r = self_update_one(q, g, now, &list);
+                if (r > 0)
+                        made[n++] = g;
+                else if (r < 0 && mls_group_has_pending(g->g))
+                        made[n++] = g;
+        }
+        if (r >= 0) {
+                v[MKD_SUR_UPDATES] = mkd_val_list(list.buf, list.len, n);
+                v[MKD_SUR_MORE] = mkd_val_u(more);
+                r = mkd_proto_encode(q->res, q->op->result, v);
+        }
+        if (r < 0) {
+                /* The writes are dropped: no commit may stay pending in
+                 * memory that the state at rest and the caller never saw. */
+                for (size_t i = 0; i < n; i++) {
+                        int x = mls_group_clear_pending(made[i]->g);
+
+                        if (x < 0)
+                                mkd_log_code(MKD_LOG_ERR, x, "undoing a self-update");
+                }
+                return r;
+        }
+        return 0;
 }
 
 #ifdef MKD_TEST_OPS
@@ -2173,16 +2367,18 @@ tj_ks(struct engine *e, const struct mls_epoch_secrets *ks)
 static int
 tj_priv(struct engine *e, const struct mls_treekem_priv *p)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         struct mls_reader r, v;
         const uint8_t *k, *pub;
         size_t kl, pl;
         uint16_t suite;
         uint32_t leaf;
 
+        /* Before any return: the cleanup clears w (a commit without a
+         * path has no private TreeKEM state). */
+        mls_writer_init_secure(&w);
         if (!p)
                 return 0;
-        mls_writer_init_secure(&w);
         MLS_TRY(mls_treekem_priv_encode(p, &w));
         mls_reader_init(&r, w.buf, w.len);
         MLS_TRY(mls_reader_u16(&r, &suite));
@@ -2289,6 +2485,7 @@ static const struct {
         { MKD_E_LEAVE, h_leave },
         { MKD_E_DELETE_GROUP, h_delete_group },
         { MKD_E_MEMBERS, h_members },
+        { MKD_E_SELF_UPDATE, h_self_update },
 #ifdef MKD_TEST_OPS
         { MKD_E_TEST_FORBIDDEN_SYSCALL, h_test_forbidden_syscall },
         { MKD_E_TEST_SECRETS, h_test_secrets },
@@ -2301,7 +2498,7 @@ serve_one(struct engine *e, const struct mkd_ipc_frame *f)
         struct mkd_ipc_request rq;
         struct mkd_val a[MKD_PROTO_MAX_FIELDS];
         const struct mkd_op *op;
-        _mls_writer_ struct mls_writer res, out;
+        _mls_writer_ struct mls_writer res = { 0 }, out = { 0 };
         struct eng_writes wl = { 0 };
         _mls_free_ struct mkd_ipc_write *ws = NULL;
         engine_handler fn = NULL;
@@ -2390,7 +2587,7 @@ int
 mkd_engine_main(int broker_fd, int vault_fd, enum mkd_seccomp_mode mode)
 {
         struct engine e = { .broker_fd = broker_fd, .vault_fd = vault_fd };
-        _mkd_ipc_rbuf_ struct mkd_ipc_rbuf rb;
+        _mkd_ipc_rbuf_ struct mkd_ipc_rbuf rb = { 0 };
         const int keep[] = { 2, broker_fd, vault_fd };
         int r;
 

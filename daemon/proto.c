@@ -64,6 +64,12 @@ const struct mkd_field mkd_schema_member[] = {
 /* A nested summary: its own bytes field. */
 #define F_SUMMARY F_BYTES("summary", 4096)
 
+const struct mkd_field mkd_schema_self_update[] = {
+        F_SUMMARY,
+        F_BYTES("commit", MKD_CAP_MESSAGE),
+        F_END,
+};
+
 static const struct mkd_field s_empty[] = { F_END };
 
 /* ---- broker -> engine ---- */
@@ -172,6 +178,17 @@ static const struct mkd_field e_members_result[] = {
         F_BLIST("members", 1u << 20, MKD_CAP_CREDENTIAL + MKD_CAP_PUB + 16), F_END,
 };
 
+/* SELF_UPDATE: u64 interval_ms; u32 max_groups. Result: SelfUpdate
+ * updates<V> (each a summary and a commit); bool more. */
+static const struct mkd_field e_self_update_args[] = {
+        F_U64("interval_ms"), F_U32("max_groups"), F_END,
+};
+static const struct mkd_field e_self_update_result[] = {
+        F_BLIST("updates", MKD_SELF_UPDATE_BATCH, MKD_CAP_MESSAGE + 8192),
+        F_BOOL("more"),
+        F_END,
+};
+
 #ifdef MKD_TEST_OPS
 static const struct mkd_field e_test_secrets_result[] = {
         F_BLIST("secrets", 1u << 20, 2 + 256), F_END,
@@ -204,6 +221,7 @@ static const struct mkd_op engine_ops[] = {
         { MKD_E_DELETE_GROUP, "delete-group", 0, e_group_args, s_empty },
         { MKD_E_MEMBERS, "members", 0, e_group_args, e_members_result },
         { MKD_E_COUNTER_SYNC, "counter-sync", 0, s_empty, s_empty },
+        { MKD_E_SELF_UPDATE, "self-update", 0, e_self_update_args, e_self_update_result },
 #ifdef MKD_TEST_OPS
         { MKD_E_TEST_FORBIDDEN_SYSCALL, "test-forbidden-syscall", 0, s_empty, s_empty },
         { MKD_E_TEST_SECRETS, "test-secrets", 0, s_empty, e_test_secrets_result },
@@ -510,4 +528,45 @@ mkd_list_next_u32(struct mkd_list_iter *it, uint32_t *ret_v)
         if (mls_reader_empty(&it->r))
                 return false;
         return mls_reader_u32(&it->r, ret_v) == 0;
+}
+
+/* ---- stored object plaintexts ---- */
+
+int
+mkd_wrap_encode(struct mls_writer *w, const struct mkd_wrapped *o)
+{
+        if (o->identity_len == 0 || o->identity_len > MKD_CAP_OBJ_ID)
+                return MLS_E_INVALID_ARGUMENT;
+        MLS_TRY(mls_writer_u8(w, o->has_times ? MKD_WRAP_FORMAT_TIMES : MKD_WRAP_FORMAT_PLAIN));
+        MLS_TRY(mls_writer_opaque(w, o->identity, o->identity_len));
+        MLS_TRY(mls_writer_opaque(w, o->state, o->state_len));
+        if (!o->has_times)
+                return 0;
+        MLS_TRY(mls_writer_u64(w, o->epoch_since));
+        return mls_writer_u64(w, o->self_update_at);
+}
+
+int
+mkd_wrap_decode(const uint8_t *p, size_t len, struct mkd_wrapped *ret)
+{
+        struct mkd_wrapped o = { 0 };
+        struct mls_reader r;
+        uint8_t fmt;
+
+        mls_reader_init(&r, p, len);
+        MLS_TRY(mls_reader_u8(&r, &fmt));
+        if (fmt != MKD_WRAP_FORMAT_PLAIN && fmt != MKD_WRAP_FORMAT_TIMES)
+                return MLS_E_BAD_STATE;
+        MLS_TRY(mls_reader_opaque_view(&r, &o.identity, &o.identity_len));
+        if (o.identity_len == 0 || o.identity_len > MKD_CAP_OBJ_ID)
+                return MLS_E_BAD_STATE;
+        MLS_TRY(mls_reader_opaque_view(&r, &o.state, &o.state_len));
+        if (fmt == MKD_WRAP_FORMAT_TIMES) {
+                o.has_times = true;
+                MLS_TRY(mls_reader_u64(&r, &o.epoch_since));
+                MLS_TRY(mls_reader_u64(&r, &o.self_update_at));
+        }
+        MLS_TRY(mls_reader_done(&r));
+        *ret = o;
+        return 0;
 }

@@ -189,7 +189,8 @@ enum mkd_engine_op {
         MKD_E_DELETE_GROUP = 23,
         MKD_E_MEMBERS = 24,
         MKD_E_COUNTER_SYNC = 25,    /* a manifest write is durable (rollback counter) */
-        MKD_E_OP_MAX = 25,
+        MKD_E_SELF_UPDATE = 26,     /* the [update] timer: Update commits of old epochs */
+        MKD_E_OP_MAX = 26,
 #ifdef MKD_TEST_OPS
         /* --enable-test-ops builds only (fault injection for the
          * integration tests; outside MKD_E_OP_MAX on purpose). */
@@ -255,6 +256,13 @@ extern const struct mkd_field mkd_schema_group_summary[];
 enum { MKD_MB_LEAF, MKD_MB_IDENTITY, MKD_MB_KEY, MKD_MB_N };
 extern const struct mkd_field mkd_schema_member[];
 
+/* SelfUpdate: one automatic self-update the engine made (an element of
+ * MKD_E_SELF_UPDATE's result): the group's summary after it (pending
+ * commit set; its epoch is the one the commit was made in) and the
+ * commit (MLSMessage) to deliver. */
+enum { MKD_SU_SUMMARY, MKD_SU_COMMIT, MKD_SU_N };
+extern const struct mkd_field mkd_schema_self_update[];
+
 /* Field indexes of the op arguments and results (see proto.c for the
  * schemas; the comment at each table spells out every field). */
 enum { MKD_LOAD_TYPE, MKD_LOAD_ID, MKD_LOAD_VERSION, MKD_LOAD_BLOB };
@@ -305,6 +313,21 @@ enum { MKD_RI_GROUP, MKD_RI_KEY_PACKAGES, MKD_RI_OPTS = 2 };
 enum { MKD_BR_GROUP, MKD_BR_GROUP_ID, MKD_BR_KEY_PACKAGES, MKD_BR_OPTS = 3 };
 enum { MKD_GI_GROUP, MKD_GI_EXTERNAL_PUB, MKD_GI_INLINE_TREE };
 enum { MKD_EX_GROUP, MKD_EX_LABEL, MKD_EX_CONTEXT, MKD_EX_LENGTH };
+/*
+ * SELF_UPDATE (no caller: the broker's [update] timer).
+ * Args: u64 interval_ms (> 0), u32 max_groups (1..MKD_SELF_UPDATE_BATCH).
+ * The engine makes an Update commit with path (as MKD_E_COMMIT of kind
+ * MKD_COMMIT_UPDATE) in each group that is due: not removed, not closed by
+ * a ReInit, no pending commit, no cached proposal, its current epoch
+ * entered at least interval_ms ago, and no automatic self-update in the
+ * last interval_ms. It leaves each commit pending (never merges) and
+ * returns at most max_groups of them, fewer when the reply would grow too
+ * large; more = some other group is due now (ask again soon).
+ * Result: SelfUpdate updates<V> (mkd_schema_self_update); bool more.
+ */
+#define MKD_SELF_UPDATE_BATCH 16u
+enum { MKD_SUA_INTERVAL_MS, MKD_SUA_MAX_GROUPS };
+enum { MKD_SUR_UPDATES, MKD_SUR_MORE };
 
 /* Vault ops. */
 enum { MKD_VC_ID, MKD_VC_SUITE, MKD_VC_METADATA, MKD_VC_TPM }; /* identity create */
@@ -318,5 +341,45 @@ enum { MKD_VM_VERSION, MKD_VM_DATA, MKD_VM_CRITICAL };     /* manifest seal */
 enum { MKD_VO_VERSION, MKD_VO_BLOB };                       /* manifest open */
 enum { MKD_VD_ROLLBACK };                                   /* load-done result */
 enum { MKD_VH_ID, MKD_VH_LABEL };                           /* hedge */
+
+/* ---- stored object plaintexts ----
+ *
+ * What the engine hands the vault to seal for a key package or a group
+ * (engine.c; the identity's metadata has its own encoding there):
+ *
+ *   format 1 (key packages; groups written before format 2):
+ *     struct { uint8 format = 1; opaque identity<V>; opaque state<V>; }
+ *   format 2 (groups):
+ *     struct { uint8 format = 2; opaque identity<V>; opaque state<V>;
+ *              uint64 epoch_since; uint64 self_update_at; }
+ *
+ * identity: the owning identity's object id; state: mls_group_save or
+ * mls_key_package_priv_save. epoch_since: when this daemon saw the group
+ * enter its current epoch, self_update_at: its last automatic self-update
+ * (0: none); both milliseconds since the Unix epoch (CLOCK_REALTIME). A
+ * format-1 group has neither (has_times false): the loader takes "now".
+ */
+#define MKD_WRAP_FORMAT_PLAIN 1
+#define MKD_WRAP_FORMAT_TIMES 2
+
+struct mkd_wrapped {
+        const uint8_t *identity; /* views (decode) or borrowed (encode) */
+        size_t identity_len;
+        const uint8_t *state;
+        size_t state_len;
+        bool has_times; /* format 2 */
+        uint64_t epoch_since;
+        uint64_t self_update_at;
+};
+
+/* Appends o to w (format 2 if o->has_times, else format 1); w should be
+ * a secure writer (the state holds secrets). identity: 1..MKD_CAP_OBJ_ID
+ * bytes (MLS_E_INVALID_ARGUMENT otherwise). */
+MLS_MUST_CHECK int mkd_wrap_encode(struct mls_writer *w, const struct mkd_wrapped *o);
+/* Decodes p[0..len) into views of p. Errors (*ret untouched):
+ * MLS_E_BAD_STATE (an unknown format, an identity of 0 or more than
+ * MKD_CAP_OBJ_ID bytes), the codec's (truncated, trailing bytes,
+ * non-minimal lengths). */
+MLS_MUST_CHECK int mkd_wrap_decode(const uint8_t *p, size_t len, struct mkd_wrapped *ret);
 
 #endif

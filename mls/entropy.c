@@ -399,7 +399,7 @@ int
 mls_entropy_hedge_label(uint64_t counter, const uint8_t random[MLS_ENTROPY_HEDGE_RANDOM_LEN],
                         const uint8_t *context, size_t context_len, struct mls_bytes *ret_label)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
 
         mls_writer_init(&w);
         if (!random || !ret_label || (!context && context_len) ||

@@ -3,7 +3,8 @@
  * Fuzz target for the op table's argument and result decoders
  * (daemon/proto.h). The first two bytes choose a side (engine or vault),
  * an op, and whether the rest is that op's arguments or its result; the
- * nested records (identity info, group summary, member) are tried too.
+ * nested records (identity info, group summary, member) are tried too,
+ * and (first byte & 3 == 3) the engine's stored-object wrapper.
  * Whatever decodes must re-encode to exactly the input, every list must
  * iterate to its declared count, and every refusal must be a codec or
  * cap error.
@@ -63,6 +64,26 @@ check(const struct mkd_field *schema, const uint8_t *p, size_t len)
         mls_writer_clear(&w);
 }
 
+/* The engine's object wrapper (format 1 and 2): what decodes re-encodes
+ * to exactly the input; refusals are codec errors or BAD_STATE. */
+static void
+check_wrap(const uint8_t *p, size_t len)
+{
+        struct mkd_wrapped o;
+        struct mls_writer w;
+        int e = mkd_wrap_decode(p, len, &o);
+
+        if (e < 0) {
+                FUZZ_ASSERT(expected_error(e) || e == MLS_E_BAD_STATE);
+                return;
+        }
+        FUZZ_ASSERT(o.identity_len >= 1 && o.identity_len <= MKD_CAP_OBJ_ID);
+        mls_writer_init(&w); /* fuzz inputs hold no secrets */
+        FUZZ_ASSERT(mkd_wrap_encode(&w, &o) == 0);
+        FUZZ_ASSERT(w.len == len && memcmp(w.buf, p, len) == 0);
+        mls_writer_clear(&w);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -77,6 +98,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 1:
                 op = mkd_proto_vault_op(data[1]);
                 break;
+        case 3:
+                check_wrap(data + 1, size - 1);
+                return 0;
         default:
                 check(data[1] % 3 == 0 ? mkd_schema_identity_info
                       : data[1] % 3 == 1 ? mkd_schema_group_summary

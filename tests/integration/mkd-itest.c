@@ -14,6 +14,8 @@
  *   mkd-itest forbidden-syscall   (--enable-test-ops) the engine makes a
  *                          forbidden system call: SIGSYS, restarted
  *   mkd-itest secret-scan  (--enable-test-ops) no secret on the buses
+ *   mkd-itest self-update  (--enable-test-ops) the [update] timer: signal,
+ *                          delivery, merge, clear, restart
  *
  * Environment: MKD_BIN (the daemon), MKD_BUS_A, MKD_BUS_B (bus
  * addresses), MKD_TMP (a scratch folder). Each test starts and stops its
@@ -119,6 +121,7 @@ struct daemon {
         char state[512];
         char log[512];
         char conf[512];
+        char update_ms[32]; /* MKD_TEST_UPDATE_INTERVAL_MS, "" = unset */
         pid_t pid;
         DBusConnection *conn;
 };
@@ -175,6 +178,17 @@ daemon_init(struct daemon *d, const char *addr, const char *tag)
         d->conn = bus_open(addr);
 }
 
+/* More policy lines, before the daemon starts. */
+static void
+daemon_conf_append(struct daemon *d, const char *text)
+{
+        FILE *f = fopen(d->conf, "a");
+
+        CHECK(f);
+        fputs(text, f);
+        fclose(f);
+}
+
 static void
 daemon_start(struct daemon *d)
 {
@@ -193,6 +207,10 @@ daemon_start(struct daemon *d)
                         dup2(fd, 2);
                         dup2(fd, 1);
                 }
+                if (d->update_ms[0])
+                        setenv("MKD_TEST_UPDATE_INTERVAL_MS", d->update_ms, 1);
+                else
+                        unsetenv("MKD_TEST_UPDATE_INTERVAL_MS");
                 execl(bin, "mlskeyd", "--session", "--foreground", "--bus-address", d->addr,
                       "--state-dir", d->state, "--config", d->conf, "--log-level", "7", (char *)NULL);
                 _exit(127);
@@ -711,13 +729,21 @@ struct pair {
         char *ia, *ib, *ga, *gb;
 };
 
+/* conf_a: more policy lines for A; update_ms: the test ops' self-update
+ * interval for both daemons (it shortens only an enabled [update]). */
 static void
-pair_setup(struct pair *p)
+pair_setup_with(struct pair *p, const char *conf_a, const char *update_ms)
 {
         struct buf kp, commit, welcome;
 
         daemon_init(&p->a, getenv("MKD_BUS_A"), "a");
         daemon_init(&p->b, getenv("MKD_BUS_B"), "b");
+        if (conf_a)
+                daemon_conf_append(&p->a, conf_a);
+        if (update_ms) {
+                snprintf(p->a.update_ms, sizeof(p->a.update_ms), "%s", update_ms);
+                snprintf(p->b.update_ms, sizeof(p->b.update_ms), "%s", update_ms);
+        }
         daemon_start(&p->a);
         daemon_start(&p->b);
         p->ia = create_identity(&p->a, "alice", 1);
@@ -729,6 +755,12 @@ pair_setup(struct pair *p)
         simple(&p->a, p->ga, GRP, "MergePendingCommit");
         p->gb = join(&p->b, p->ib, welcome);
         same_epoch(&p->a, p->ga, &p->b, p->gb);
+}
+
+static void
+pair_setup(struct pair *p)
+{
+        pair_setup_with(p, NULL, NULL);
 }
 
 static void
@@ -1826,6 +1858,181 @@ t_tamper(void)
         return 0;
 }
 
+/* ---- automatic self-update ---- */
+
+static uint64_t
+mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct self_update {
+        struct buf commit;
+        uint64_t epoch;
+        uint64_t at; /* mono_ms() when it arrived */
+};
+
+/* Waits until mono_ms() reaches `until` for a SelfUpdateReady on d's
+ * connection; it must be for path. Other messages are dropped. */
+static bool
+wait_self_update(struct daemon *d, const char *path, uint64_t until, struct self_update *ret)
+{
+        do {
+                DBusMessage *m;
+
+                dbus_connection_read_write(d->conn, 20);
+                while ((m = dbus_connection_pop_message(d->conn))) {
+                        DBusMessageIter it;
+
+                        if (!dbus_message_is_signal(m, GRP, "SelfUpdateReady")) {
+                                dbus_message_unref(m);
+                                continue;
+                        }
+                        if (strcmp(dbus_message_get_path(m), path) != 0)
+                                FAIL("SelfUpdateReady for %s, expected %s",
+                                     dbus_message_get_path(m), path);
+                        CHECK(dbus_message_has_signature(m, "ayt"));
+                        dbus_message_iter_init(m, &it);
+                        ret->commit = read_ay(&it);
+                        dbus_message_iter_get_basic(&it, &ret->epoch);
+                        ret->at = mono_ms();
+                        dbus_message_unref(m);
+                        return true;
+                }
+        } while (mono_ms() < until);
+        return false;
+}
+
+static bool
+prop_pending(struct daemon *d, const char *path)
+{
+        DBusError e;
+        DBusMessage *r = get_prop(d, path, GRP, "HasPendingCommit", &e);
+        DBusMessageIter it, v;
+        dbus_bool_t x;
+
+        if (!r)
+                FAIL("Get HasPendingCommit: %s", e.message);
+        dbus_message_iter_init(r, &it);
+        dbus_message_iter_recurse(&it, &v);
+        CHECK(dbus_message_iter_get_arg_type(&v) == DBUS_TYPE_BOOLEAN);
+        dbus_message_iter_get_basic(&v, &x);
+        dbus_message_unref(r);
+        return x;
+}
+
+/* B processes A's self-update, A merges it: a new epoch on both sides. */
+static void
+deliver(struct pair *p, const struct self_update *su)
+{
+        struct processed r = process(&p->b, p->gb, su->commit);
+
+        CHECK(strcmp(r.kind, "commit") == 0 && !r.removed);
+        simple(&p->a, p->ga, GRP, "MergePendingCommit");
+        CHECK(prop_u64(&p->a, p->ga, "Epoch") == su->epoch + 1);
+        CHECK(!prop_pending(&p->a, p->ga));
+        same_epoch(&p->a, p->ga, &p->b, p->gb);
+}
+
+/*
+ * The [update] timer (policy [update] interval; the test ops shorten it to
+ * I ms; the broker looks every I/10). A's group gets a self-update once
+ * its epoch is I old: SelfUpdateReady with the pending commit, which B
+ * processes and A merges. B's commit starts A's next epoch, whose clock
+ * survives a restart of A (the next self-update comes I after processing
+ * it, not right after loading and not I after the restart). A cleared
+ * self-update comes again I later.
+ * B (no [update] in its policy) never makes one.
+ */
+#define SU_I 3000
+
+static int
+t_self_update(void)
+{
+        struct pair p;
+        struct self_update su1, su2, su3, none;
+        uint64_t t0, m0, m1;
+
+        t0 = mono_ms();
+        pair_setup_with(&p, "[update]\ninterval = 3600\n", "3000");
+        if (!log_has(&p.a, "test ops: self-update interval 3000 ms")) {
+                fprintf(stderr, "SKIP %s: the daemon has no test ops (configure --enable-test-ops)\n",
+                        test_name);
+                exit(77);
+        }
+        /* 1. The first self-update, I after the epoch began (in the setup). */
+        if (!wait_self_update(&p.a, p.ga, mono_ms() + 4 * SU_I, &su1))
+                FAIL("no SelfUpdateReady within %d ms", 4 * SU_I);
+        CHECK(su1.at - t0 >= SU_I - 100);
+        CHECK(su1.epoch == 1 && prop_u64(&p.a, p.ga, "Epoch") == 1);
+        CHECK(su1.commit.n > 0);
+        CHECK(prop_pending(&p.a, p.ga));
+        deliver(&p, &su1);
+        pair_talk(&p, "after the first self-update");
+
+        /* 2. Another's commit starts a new epoch too, and a restart keeps
+         * its clock. B updates 0.6 I after A's self-update, so A's own
+         * self-update throttle (I after su1) opens well before the epoch's
+         * (I after processing B's commit); A, stopped for half an
+         * interval, makes nothing right after loading, and the next one
+         * comes I after processing B's commit: neither at once (a lost
+         * clock) nor I after the restart (a clock reset at load). */
+        while (mono_ms() < su1.at + SU_I * 6 / 10)
+                sleep_ms(20);
+        {
+                struct buf c = commit_only(&p.b, p.gb, "Update", 0);
+
+                m0 = mono_ms();
+                CHECK(strcmp(process(&p.a, p.ga, c).kind, "commit") == 0);
+                m1 = mono_ms();
+                simple(&p.b, p.gb, GRP, "MergePendingCommit");
+                same_epoch(&p.a, p.ga, &p.b, p.gb);
+        }
+        daemon_stop(&p.a);
+        while (mono_ms() < m1 + SU_I / 2)
+                sleep_ms(20);
+        daemon_start(&p.a);
+        CHECK(prop_u64(&p.a, p.ga, "Epoch") == 3);
+        if (wait_self_update(&p.a, p.ga, m0 + SU_I - 300, &none))
+                FAIL("a self-update %llu ms after B's commit, right after the restart",
+                     (unsigned long long)(none.at - m0));
+        CHECK(!prop_pending(&p.a, p.ga));
+        if (!wait_self_update(&p.a, p.ga, m1 + 3 * SU_I, &su2))
+                FAIL("no second SelfUpdateReady");
+        CHECK(su2.epoch == 3);
+        CHECK(su2.at >= m0 + SU_I - 100);
+        /* not restarted with the daemon: that one would come at the
+         * restart + I, at least m1 + 3I/2 */
+        if (su2.at >= m1 + SU_I + SU_I / 2)
+                FAIL("the second self-update came %llu ms after B's commit: the clock restarted",
+                     (unsigned long long)(su2.at - m0));
+
+        /* 3. Cleared (as when the delivery service refuses it): the next
+         * one waits another interval. */
+        simple(&p.a, p.ga, GRP, "ClearPendingCommit");
+        CHECK(!prop_pending(&p.a, p.ga));
+        if (wait_self_update(&p.a, p.ga, su2.at + SU_I - 500, &none))
+                FAIL("a self-update %llu ms after the previous one",
+                     (unsigned long long)(none.at - su2.at));
+        if (!wait_self_update(&p.a, p.ga, su2.at + 3 * SU_I, &su3))
+                FAIL("no SelfUpdateReady after ClearPendingCommit");
+        CHECK(su3.epoch == 3);
+        CHECK(!buf_eq(su3.commit, su2.commit));
+        deliver(&p, &su3);
+        pair_talk(&p, "after the third self-update");
+
+        /* B's policy has no [update]: nothing, whatever the test ops say. */
+        CHECK(!wait_self_update(&p.b, p.gb, 0, &none));
+        CHECK(!log_has(&p.b, "automatic self-update"));
+        CHECK(log_has(&p.a, "automatic self-update at epoch 3"));
+        daemon_stop(&p.a);
+        daemon_stop(&p.b);
+        return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1856,5 +2063,7 @@ main(int argc, char **argv)
                 return t_forbidden_syscall();
         if (strcmp(argv[1], "secret-scan") == 0)
                 return t_secret_scan();
+        if (strcmp(argv[1], "self-update") == 0)
+                return t_self_update();
         FAIL("unknown test %s", argv[1]);
 }

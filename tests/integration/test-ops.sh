@@ -7,5 +7,8 @@
 #   forbidden-syscall  the engine's seccomp filter kills it (SIGSYS), the
 #                      broker restarts it, nothing is lost
 #   secret-scan        no secret the engine held crosses either bus
-export MKD_ITEST_ONLY="forbidden-syscall secret-scan"
+#   self-update        [update] interval: SelfUpdateReady, delivered and
+#                      merged; the clock survives a restart (needs the
+#                      test-only MKD_TEST_UPDATE_INTERVAL_MS override)
+export MKD_ITEST_ONLY="forbidden-syscall secret-scan self-update"
 exec bash "$(dirname "$0")/daemon.sh"

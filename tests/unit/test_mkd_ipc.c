@@ -101,7 +101,7 @@ static const uint8_t rep_vector[] = {
 static void
 test_ipc_request_encoding_and_round_trip(void **state)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
         struct mkd_ipc_rbuf rb;
         struct mkd_ipc_request req;
@@ -143,8 +143,8 @@ test_ipc_reply_encoding_and_round_trip(void **state)
         struct mkd_ipc_reply rep = { .id = 7, .status = 0, .result = (const uint8_t *)"ok",
                                      .result_len = 2, .writes = writes, .n_writes = 2 };
         struct mkd_ipc_reply got;
-        _mls_writer_ struct mls_writer w;
-        _mls_writer_ struct mls_writer again;
+        _mls_writer_ struct mls_writer w = { 0 };
+        _mls_writer_ struct mls_writer again = { 0 };
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
         struct mkd_ipc_rbuf rb;
         int sv[2];
@@ -215,7 +215,7 @@ test_ipc_status_mapping(void **state)
 static void
 test_ipc_partial_reads_one_byte_at_a_time(void **state)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         struct mkd_ipc_rbuf rb;
         int sv[2];
 
@@ -258,7 +258,7 @@ test_ipc_partial_reads_one_byte_at_a_time(void **state)
 static void
 test_ipc_feed_every_split(void **state)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
 
         (void)state;
         mls_writer_init(&w);
@@ -316,7 +316,7 @@ test_ipc_pipelined_frames_and_partial_writes(void **state)
         for (size_t i = 0; i < 300000; i++)
                 big[i] = (uint8_t)(i * 7);
         for (uint32_t i = 0; i < N; i++) {
-                _mls_writer_ struct mls_writer w;
+                _mls_writer_ struct mls_writer w = { 0 };
 
                 mls_writer_init(&w);
                 /* Every 100th frame is large. */
@@ -424,7 +424,7 @@ test_ipc_frame_over_cap_refused_without_allocating(void **state)
         /* And the encoder refuses to build one, before touching the
          * arguments: 11 bytes of fields + a 4-byte length + args. */
         {
-                _mls_writer_ struct mls_writer w;
+                _mls_writer_ struct mls_writer w = { 0 };
                 static const uint8_t dummy[1];
                 struct mkd_ipc_request req = { .args = dummy, .args_len = MKD_IPC_FRAME_MAX - 14 };
                 struct mkd_ipc_reply rep = { .result = dummy, .result_len = MKD_IPC_FRAME_MAX - 11 };
@@ -530,7 +530,7 @@ test_ipc_garbage_refused(void **state)
         /* Object ids of 64 bytes pass, of 65 bytes do not (built by hand:
          * the encoder refuses them). */
         for (size_t idlen = 64; idlen <= 65; idlen++) {
-                _mls_writer_ struct mls_writer w;
+                _mls_writer_ struct mls_writer w = { 0 };
                 uint8_t id[65];
                 size_t mark;
 
@@ -566,7 +566,7 @@ test_ipc_encoder_rejects_invalid_writes(void **state)
         struct mkd_ipc_write o = { .type = MKD_OBJ_IDENTITY, .id = id, .id_len = 1, .blob = id,
                                    .blob_len = 1 };
         struct mkd_ipc_reply rep = { .writes = &o, .n_writes = 1 };
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         size_t before;
 
         (void)state;
@@ -604,7 +604,7 @@ test_ipc_encoder_rejects_invalid_writes(void **state)
 static void
 test_ipc_eof_mid_frame(void **state)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         struct mkd_ipc_frame f = { 0 };
 
         (void)state;
@@ -648,7 +648,7 @@ test_ipc_eof_mid_frame(void **state)
 static void
 test_ipc_passed_fds_refused(void **state)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         struct mkd_ipc_frame f = { 0 };
         struct mkd_ipc_rbuf rb;
         union {
@@ -689,8 +689,8 @@ static void
 test_ipc_secure_channel(void **state)
 {
         _mkd_ipc_sendq_ struct mkd_ipc_sendq q;
-        _mls_writer_ struct mls_writer plain;
-        _mls_writer_ struct mls_writer sec;
+        _mls_writer_ struct mls_writer plain = { 0 };
+        _mls_writer_ struct mls_writer sec = { 0 };
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
         struct mkd_ipc_rbuf rb;
         struct mkd_ipc_request req;
@@ -722,7 +722,7 @@ static void
 test_ipc_peer_gone(void **state)
 {
         _mkd_ipc_sendq_ struct mkd_ipc_sendq q;
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         int sv[2];
 
         (void)state;
@@ -744,7 +744,7 @@ static void
 test_ipc_blocking_helpers(void **state)
 {
         const size_t big = 1u << 20;
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
         struct mkd_ipc_rbuf rb;
         struct mkd_ipc_reply rep;

@@ -274,6 +274,159 @@ test_proto_nested_summary_round_trip(void **state)
         mls_writer_clear(&w);
 }
 
+/* A group saved before the self-update clock (format 1) still decodes,
+ * without times (the engine then starts the clock at load); the plain
+ * wrapper of today is byte for byte the format-1 encoding. */
+static const uint8_t wrap_v1[] = {
+        0x01,                                           /* format 1 */
+        0x10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, /* identity<V> */
+        0x03, 's', 't', 'a',                            /* state<V> */
+};
+
+static void
+test_proto_wrap_old_format_loads(void **state)
+{
+        struct mkd_wrapped o, d = { .epoch_since = 99 };
+        struct mls_writer w;
+
+        (void)state;
+        assert_int_equal(mkd_wrap_decode(wrap_v1, sizeof(wrap_v1), &d), 0);
+        assert_false(d.has_times);
+        assert_int_equal(d.epoch_since, 0);
+        assert_int_equal(d.self_update_at, 0);
+        assert_int_equal(d.identity_len, 16);
+        assert_ptr_equal(d.identity, wrap_v1 + 2);
+        assert_int_equal(d.state_len, 3);
+        assert_memory_equal(d.state, "sta", 3);
+        o = (struct mkd_wrapped){ .identity = wrap_v1 + 2, .identity_len = 16,
+                                  .state = (const uint8_t *)"sta", .state_len = 3 };
+        mls_writer_init(&w);
+        assert_int_equal(mkd_wrap_encode(&w, &o), 0);
+        assert_int_equal(w.len, sizeof(wrap_v1));
+        assert_memory_equal(w.buf, wrap_v1, sizeof(wrap_v1));
+        mls_writer_clear(&w);
+}
+
+static void
+test_proto_wrap_group_times_round_trip(void **state)
+{
+        static const uint8_t tail[] = {
+                0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, /* epoch_since */
+                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, /* self_update_at */
+        };
+        const struct mkd_wrapped o = {
+                .identity = wrap_v1 + 2, .identity_len = 16,
+                .state = (const uint8_t *)"sta", .state_len = 3, .has_times = true,
+                .epoch_since = UINT64_C(0x18bcfe56800), .self_update_at = UINT64_MAX - 1,
+        };
+        struct mkd_wrapped d;
+        struct mls_writer w;
+
+        (void)state;
+        mls_writer_init(&w);
+        assert_int_equal(mkd_wrap_encode(&w, &o), 0);
+        assert_int_equal(w.len, sizeof(wrap_v1) + sizeof(tail));
+        assert_int_equal(w.buf[0], MKD_WRAP_FORMAT_TIMES);
+        assert_memory_equal(w.buf + 1, wrap_v1 + 1, sizeof(wrap_v1) - 1);
+        assert_memory_equal(w.buf + sizeof(wrap_v1), tail, sizeof(tail));
+        assert_int_equal(mkd_wrap_decode(w.buf, w.len, &d), 0);
+        assert_true(d.has_times);
+        assert_true(d.epoch_since == o.epoch_since);
+        assert_true(d.self_update_at == o.self_update_at);
+        assert_int_equal(d.state_len, 3);
+        assert_memory_equal(d.state, "sta", 3);
+        /* truncation at every offset, and a trailing byte */
+        for (size_t n = 0; n < w.len; n++)
+                assert_true(mkd_wrap_decode(w.buf, n, &d) < 0);
+        assert_int_equal(mls_writer_u8(&w, 0), 0);
+        assert_int_equal(mkd_wrap_decode(w.buf, w.len, &d), MLS_E_TRAILING);
+        mls_writer_clear(&w);
+}
+
+static void
+test_proto_wrap_rejects_bad_format_and_identity(void **state)
+{
+        uint8_t b[sizeof(wrap_v1) + 16];
+        struct mkd_wrapped d = { .state_len = 7 };
+        const struct mkd_wrapped no_id = { .identity = wrap_v1, .identity_len = 0 };
+        struct mls_writer w;
+
+        (void)state;
+        memcpy(b, wrap_v1, sizeof(wrap_v1));
+        /* unknown formats */
+        b[0] = 0;
+        assert_int_equal(mkd_wrap_decode(b, sizeof(wrap_v1), &d), MLS_E_BAD_STATE);
+        b[0] = 3;
+        assert_int_equal(mkd_wrap_decode(b, sizeof(wrap_v1), &d), MLS_E_BAD_STATE);
+        /* format 2 needs both times; format 1 has none */
+        b[0] = MKD_WRAP_FORMAT_TIMES;
+        assert_int_equal(mkd_wrap_decode(b, sizeof(wrap_v1), &d), MLS_E_TRUNCATED);
+        memset(b + sizeof(wrap_v1), 0, 16);
+        b[0] = MKD_WRAP_FORMAT_PLAIN;
+        assert_int_equal(mkd_wrap_decode(b, sizeof(b), &d), MLS_E_TRAILING);
+        /* an empty identity */
+        {
+                const uint8_t empty_id[] = { 0x01, 0x00, 0x01, 's' };
+
+                assert_int_equal(mkd_wrap_decode(empty_id, sizeof(empty_id), &d), MLS_E_BAD_STATE);
+        }
+        /* nothing written on failure */
+        assert_int_equal(d.state_len, 7);
+        mls_writer_init(&w);
+        assert_int_equal(mkd_wrap_encode(&w, &no_id), MLS_E_INVALID_ARGUMENT);
+        mls_writer_clear(&w);
+}
+
+/* The self-update result: records of (summary, commit), capped at
+ * MKD_SELF_UPDATE_BATCH; its arguments. */
+static void
+test_proto_self_update_result(void **state)
+{
+        const struct mkd_op *op = mkd_proto_engine_op(MKD_E_SELF_UPDATE);
+        struct mls_writer rec, list, w;
+        struct mkd_val v[2], d[2], r[MKD_SU_N];
+        struct mkd_list_iter it;
+        const uint8_t *p;
+        size_t len, n = 0;
+
+        (void)state;
+        assert_non_null(op);
+        assert_int_equal(op->flags, 0);
+        assert_int_equal(mkd_schema_len(op->args), 2);
+        assert_int_equal(mkd_schema_len(op->result), 2);
+        assert_int_equal(mkd_schema_len(mkd_schema_self_update), MKD_SU_N);
+        mls_writer_init(&rec);
+        mls_writer_init(&list);
+        mls_writer_init(&w);
+        r[MKD_SU_SUMMARY] = mkd_val_bytes((const uint8_t *)"summary", 7);
+        r[MKD_SU_COMMIT] = mkd_val_bytes((const uint8_t *)"commit", 6);
+        assert_int_equal(mkd_proto_encode(&rec, mkd_schema_self_update, r), 0);
+        for (size_t i = 0; i <= MKD_SELF_UPDATE_BATCH; i++) {
+                v[MKD_SUR_UPDATES] = mkd_val_list(list.buf, list.len, i);
+                v[MKD_SUR_MORE] = mkd_val_u(1);
+                w.len = 0;
+                assert_int_equal(mkd_proto_encode(&w, op->result, v), 0);
+                assert_int_equal(mkd_proto_decode(op->result, w.buf, w.len, d), 0);
+                assert_int_equal(d[MKD_SUR_UPDATES].n, i);
+                assert_int_equal(d[MKD_SUR_MORE].u, 1);
+                assert_int_equal(mkd_list_bytes_append(&list, rec.buf, rec.len), 0);
+        }
+        /* one record more than the batch is refused both ways */
+        v[MKD_SUR_UPDATES] = mkd_val_list(list.buf, list.len, MKD_SELF_UPDATE_BATCH + 1);
+        w.len = 0;
+        assert_int_equal(mkd_proto_encode(&w, op->result, v), MLS_E_TOO_LARGE);
+        mkd_list_iter_init(&it, &d[MKD_SUR_UPDATES]);
+        while (mkd_list_next_bytes(&it, &p, &len)) {
+                assert_int_equal(mkd_proto_decode(mkd_schema_self_update, p, len, r), 0);
+                assert_memory_equal(r[MKD_SU_COMMIT].p, "commit", 6);
+                n++;
+        }
+        assert_int_equal(n, MKD_SELF_UPDATE_BATCH);
+        mls_writer_clear(&rec);
+        mls_writer_clear(&list);
+        mls_writer_clear(&w);
+}
+
 int
 main(void)
 {
@@ -285,6 +438,10 @@ main(void)
                 cmocka_unit_test(test_proto_every_op_has_schemas),
                 cmocka_unit_test(test_proto_gate_loading_then_once),
                 cmocka_unit_test(test_proto_nested_summary_round_trip),
+                cmocka_unit_test(test_proto_wrap_old_format_loads),
+                cmocka_unit_test(test_proto_wrap_group_times_round_trip),
+                cmocka_unit_test(test_proto_wrap_rejects_bad_format_and_identity),
+                cmocka_unit_test(test_proto_self_update_result),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -189,7 +189,7 @@ engine_work(int fd, void *arg)
 static void
 test_sandbox_engine_runs_engine_code(void **state)
 {
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         struct mkd_ipc_request req = { .id = 5, .op = 1, .args = (const uint8_t *)"abc", .args_len = 3 };
         struct mkd_ipc_rbuf rb;
         struct mkd_ipc_frame f = { 0 };

@@ -49,7 +49,7 @@ static void
 test_reserve_st_ahead_equals_advanced(void **state)
 {
         struct mls_secret_tree *a = tree8(), *b = tree8();
-        _mls_writer_ struct mls_writer wa, wb;
+        _mls_writer_ struct mls_writer wa = { 0 }, wb = { 0 };
         uint64_t next;
 
         (void)state;
@@ -92,7 +92,7 @@ test_reserve_st_needs_activation(void **state)
 {
         struct mls_secret_tree *t = tree8();
         struct mls_secret_tree *u = NULL;
-        _mls_writer_ struct mls_writer w;
+        _mls_writer_ struct mls_writer w = { 0 };
         struct mls_reader r;
         uint64_t next;
 

@@ -153,7 +153,7 @@ test_gpool_writer_warm_allocates_nothing(void **state)
         memset(chunk, 0x3c, sizeof(chunk));
         assert_int_equal(mls_gpool_new(&p), 0);
         for (int round = 0; round < 3; round++) {
-                _mls_writer_ struct mls_writer w;
+                _mls_writer_ struct mls_writer w = { 0 };
 
                 mls_gpool_stats(p, &cached, &before);
                 mls_writer_init_pool(&w, p);
