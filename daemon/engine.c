@@ -2431,8 +2431,20 @@ test_journal_snapshot(struct engine *e)
 static int
 h_test_secrets(struct req *q)
 {
-        struct mkd_val v[1];
+        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
+        struct mkd_val v[1], out[1];
+        struct mkd_list_iter it;
+        const uint8_t *p;
+        size_t n;
 
+        /* The vault's secrets too (signature keys, storage key). */
+        MLS_TRY(vault_call(q->e, MKD_V_TEST_SECRETS, NULL, &f, out));
+        mkd_list_iter_init(&it, &out[0]);
+        while (mkd_list_next_bytes(&it, &p, &n)) {
+                if (n < 2)
+                        return MLS_E_INVALID_MESSAGE;
+                MLS_TRY(tj_add(q->e, p[0], p[1], p + 2, n - 2));
+        }
         v[0] = mkd_val_list(q->e->test_journal.buf, q->e->test_journal.len, q->e->test_n);
         return mkd_proto_encode(q->res, q->op->result, v);
 }

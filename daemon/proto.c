@@ -286,6 +286,9 @@ static const struct mkd_op vault_ops[] = {
         { MKD_V_COUNTER_SYNC, "counter-sync", 0, s_empty, v_counter_result },
         { MKD_V_HEDGE, "hedge", 0, v_hedge_args, v_sign_result },
         { MKD_V_RANDOM, "random", 0, s_empty, v_random_result },
+#ifdef MKD_TEST_OPS
+        { MKD_V_TEST_SECRETS, "test-secrets", 0, s_empty, e_test_secrets_result },
+#endif
 };
 
 static const struct mkd_op *

@@ -215,6 +215,11 @@ enum mkd_vault_op {
         MKD_V_HEDGE = 12,          /* RFC 8937: sign an entropy hedge label */
         MKD_V_RANDOM = 13,         /* bytes of the vault's pool (TPM RNG mixed in) */
         MKD_V_OP_MAX = 13,
+#ifdef MKD_TEST_OPS
+        /* --enable-test-ops only: the vault's secrets (signature private
+         * keys, storage key) for the integration test's secret scan. */
+        MKD_V_TEST_SECRETS = 0x7f02,
+#endif
 };
 
 /* The table entry of op, or NULL if there is none. */

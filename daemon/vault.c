@@ -761,6 +761,51 @@ h_counter_sync(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
         return mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_COUNTER_SYNC)->result, out);
 }
 
+#ifdef MKD_TEST_OPS
+/* --enable-test-ops: every secret the vault holds, as tagged records like
+ * the engine's journal ('S' signature private key, 'T' storage key), so
+ * the integration test can prove none of them ever crossed a bus. */
+static int
+h_test_secrets(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
+{
+        _mls_writer_ struct mls_writer list = { 0 };
+        _mls_secret_ struct mls_secret *k = NULL;
+        uint8_t rec[2 + 256];
+        struct mkd_val out[1];
+        size_t n = 0;
+        int r = 0;
+
+        (void)a;
+        mls_writer_init_secure(&list);
+        for (size_t i = 0; i < v->n_keys && r == 0; i++) {
+                struct vkey *vk = &v->keys[i];
+
+                if (!vk->priv || vk->priv->len > 256)
+                        continue;
+                rec[0] = 'S';
+                rec[1] = 0;
+                vkey_unlock(vk);
+                memcpy(rec + 2, vk->priv->data, vk->priv->len);
+                vkey_lock(vk);
+                r = mkd_list_bytes_append(&list, rec, 2 + vk->priv->len);
+                n++;
+        }
+        if (r == 0)
+                r = mkd_seal_key_export(v->key, &k);
+        if (r == 0) {
+                rec[0] = 'T';
+                rec[1] = 0;
+                memcpy(rec + 2, k->data, k->len);
+                r = mkd_list_bytes_append(&list, rec, 2 + k->len);
+                n++;
+        }
+        mls_wipe(rec, sizeof(rec));
+        MLS_TRY(r);
+        out[0] = mkd_val_list(list.buf, list.len, n);
+        return mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_TEST_SECRETS)->result, out);
+}
+#endif
+
 typedef int (*vault_handler)(struct vault *v, const struct mkd_val *a, struct mls_writer *res);
 
 static const struct {
@@ -780,6 +825,9 @@ static const struct {
         { MKD_V_COUNTER_SYNC, h_counter_sync },
         { MKD_V_HEDGE, h_hedge },
         { MKD_V_RANDOM, h_random },
+#ifdef MKD_TEST_OPS
+        { MKD_V_TEST_SECRETS, h_test_secrets },
+#endif
 };
 
 /* One request. A negative return means the peer broke the protocol. */

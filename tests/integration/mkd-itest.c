@@ -1766,15 +1766,17 @@ t_secret_scan(void)
                 }
         }
         /* The journal is not empty: every kind of secret was looked for. */
-        printf("secret-scan: %zu + %zu secrets (epoch %zu, hpke %zu, init %zu, leaf %zu, export %zu) "
-               "absent from %zu + %zu captured bytes\n",
-               na, nb, counts['K'], counts['P'], counts['I'], counts['L'], counts['X'], cap_a.n,
-               cap_b.n);
+        printf("secret-scan: %zu + %zu secrets (epoch %zu, hpke %zu, init %zu, leaf %zu, export %zu, "
+               "signature keys %zu, storage keys %zu) absent from %zu + %zu captured bytes\n",
+               na, nb, counts['K'], counts['P'], counts['I'], counts['L'], counts['X'],
+               counts['S'], counts['T'], cap_a.n, cap_b.n);
         /* ... and it knows the exporter output the test received (both
          * members hold that epoch). */
         CHECK(requested_seen == 2);
         CHECK(counts['K'] >= 5 * 10 && counts['P'] >= 4 && counts['I'] >= 2 && counts['L'] >= 2 &&
               counts['X'] >= 4);
+        /* the vault's: both identities' signature keys, both storage keys */
+        CHECK(counts['S'] >= 2 && counts['T'] == 2);
         return 0;
 }
 
