@@ -155,6 +155,7 @@ struct engine {
         size_t n_man;
         bool man_loaded;
         uint64_t man_version;
+        unsigned man_deferred; /* non-critical write sets since the last manifest */
         /* All randomness of the engine (mls/entropy): getrandom, hedged by
          * the identities' keys through the vault (RFC 8937), and the
          * vault's pool (the TPM's RNG) mixed in at start and every
@@ -1024,6 +1025,10 @@ entropy_from_vault(struct engine *e)
 
 /* ---- manifest ---- */
 
+/* Receipts of application messages per manifest write (the vault's
+ * ROLLBACK comment). */
+#define MANIFEST_BATCH 64
+
 static int
 man_cmp(uint8_t type, const uint8_t *id, const struct man_entry *m)
 {
@@ -1109,6 +1114,15 @@ man_decode(struct engine *e, const uint8_t *p, size_t len)
         return 0;
 }
 
+/* The manifest in memory follows a request's writes. */
+static int
+man_apply(struct engine *e, const struct eng_writes *wl)
+{
+        for (size_t i = 0; i < wl->n; i++)
+                MLS_TRY(man_set(e, wl->v[i].type, wl->v[i].id, wl->v[i].version, wl->v[i].del));
+        return 0;
+}
+
 /* After a request's writes: the manifest that lists them, sealed under
  * the rollback counter by the vault, appended as the set's last write. */
 static int
@@ -1122,8 +1136,7 @@ man_write(struct engine *e, struct eng_writes *wl, bool critical)
         size_t mark;
 
         mls_writer_init(&w);
-        for (size_t i = 0; i < wl->n; i++)
-                MLS_TRY(man_set(e, wl->v[i].type, wl->v[i].id, wl->v[i].version, wl->v[i].del));
+        MLS_TRY(man_apply(e, wl));
         MLS_TRY(mls_writer_vec_begin(&w, &mark));
         for (size_t i = 0; i < e->n_man; i++) {
                 MLS_TRY(mls_writer_u8(&w, e->man[i].type));
@@ -2549,7 +2562,16 @@ serve_one(struct engine *e, const struct mkd_ipc_frame *f)
          * set. If it cannot be made, the engine's memory has moved past
          * what can be stored: exit, the broker reloads the durable state. */
         if (status >= 0 && wl.n && e->rb) {
-                r = man_write(e, &wl, q.critical);
+                /* Received application messages: the manifest follows only
+                 * every MANIFEST_BATCH-th write (meanwhile the files on disk
+                 * are newer than their entries, which loading accepts); the
+                 * entries are kept current in memory for the next one. */
+                if (!q.critical && ++e->man_deferred < MANIFEST_BATCH) {
+                        r = man_apply(e, &wl);
+                } else {
+                        e->man_deferred = 0;
+                        r = man_write(e, &wl, true);
+                }
                 if (r < 0) {
                         mkd_log_code(MKD_LOG_ERR, r, "sealing the manifest");
                         writes_clear(&wl);

@@ -105,8 +105,12 @@ struct vault {
  *     anything whose replay would reuse a key or resurrect an epoch) gets a
  *     new value c = max(pending, tpm) + 1;
  *   - a non-critical one (Process of an application message: a replay
- *     would only accept that message again) reuses the current value, for
- *     at most ROLLBACK_BATCH writes in a row, then takes a new one.
+ *     would only accept that message again) writes no manifest at all:
+ *     the engine writes one every MANIFEST_BATCH (64) such write sets,
+ *     as critical (the group files meanwhile are newer than their
+ *     manifest entries, which loading accepts); a non-critical manifest,
+ *     should one come, reuses the current value, at most ROLLBACK_BATCH
+ *     times in a row.
  * The TPM counter is raised to c only AFTER the broker has written the
  * manifest durably (MKD_E_COUNTER_SYNC), so a crash in between leaves a
  * manifest one step ahead of the TPM (accepted at start, and the TPM is
