@@ -68,17 +68,28 @@ mlskey_dict_clearp_(struct mlskey_dict *d)
         mlskey_dict_clear(d);
 }
 
+/* The signals a client may subscribe to (an index of signal.c's table). */
+enum mlskey_signal_kind {
+        MLSKEY_SIGNAL_EPOCH_CHANGED,    /* EpochChanged(t epoch, ay authenticator) */
+        MLSKEY_SIGNAL_SELF_UPDATE_READY, /* SelfUpdateReady(ay commit, t epoch) */
+};
+
 struct mlskey_sub {
         unsigned id;
+        enum mlskey_signal_kind kind;
         char *group; /* NULL: every group */
         char *rule;  /* the match rule as added */
-        mlskey_epoch_changed_fn cb;
+        /* The callback of kind (the other is NULL); both NULL for a
+         * subscription that only mlskey_client_wait_*() uses. */
+        mlskey_epoch_changed_fn epoch_cb;
+        mlskey_self_update_fn self_update_cb;
         void *userdata;
         struct mlskey_sub *next;
 };
 
 struct mlskey_queued {
-        DBusMessage *msg; /* an EpochChanged signal, validated */
+        DBusMessage *msg; /* a signal of kind, validated (member, signature, sender) */
+        enum mlskey_signal_kind kind;
         struct mlskey_queued *next;
 };
 
@@ -205,8 +216,9 @@ MLSKEY_MUST_CHECK int mlskey_members_decode_(DBusMessage *reply, DBusMessageIter
 
 /* ---- signals (signal.c) ---- */
 
-/* Moves validated EpochChanged signals from the connection's incoming queue
- * to the client's queue; drops everything else. Caller holds c->lock. */
+/* Moves validated signals that a subscription covers (EpochChanged,
+ * SelfUpdateReady) from the connection's incoming queue to the client's
+ * queue; drops everything else. Caller holds c->lock. */
 void mlskey_drain_incoming_(struct mlskey_client *c);
 /* Frees subscriptions and queued events (at client free). */
 void mlskey_signals_free_(struct mlskey_client *c);

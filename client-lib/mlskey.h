@@ -32,10 +32,11 @@
  * - Output bytes. A struct mlskey_buf points into the D-Bus reply it keeps
  *   alive (no copy); release it with mlskey_buf_clear(). The same holds for
  *   struct mlskey_buf_list, struct mlskey_dict, struct mlskey_members,
- *   struct mlskey_process_result and struct mlskey_epoch_event: each has a
- *   *_clear() function, NULL-tolerant, after which it is all zero and may be
- *   reused. Strings returned as char * (object paths, the version) are
- *   malloc'd: free() them. String vectors (char **) are NULL-terminated and
+ *   struct mlskey_process_result, struct mlskey_epoch_event and struct
+ *   mlskey_self_update_event: each has a *_clear() function,
+ *   NULL-tolerant, after which it is all zero and may be reused. Strings
+ *   returned as char * (object paths, the version) are malloc'd: free()
+ *   them. String vectors (char **) are NULL-terminated and
  *   malloc'd: mlskey_strv_free() them.
  * - Threads. One struct mlskey_client may be shared by any number of
  *   threads: each client has a mutex, and calls on it serialize (a call
@@ -860,8 +861,21 @@ MLSKEY_MUST_CHECK int mlskey_group_get_all(struct mlskey_client *c, const char *
 void mlskey_group_props_clear(struct mlskey_group_props *p);
 
 /* ---------------------------------------------------------------------- */
-/* Signal EpochChanged                                                     */
+/* Signals: EpochChanged and SelfUpdateReady                               */
 /* ---------------------------------------------------------------------- */
+
+/*
+ * Both signals share one machinery per client: subscriptions (one id
+ * space, removed with mlskey_client_unsubscribe()), one queue of received
+ * events in arrival order (MLSKEY_EVENT_QUEUE_MAX in all, counted by
+ * mlskey_client_dropped_events() when full), mlskey_client_dispatch(),
+ * which calls the callbacks of both kinds, and mlskey_client_get_fd().
+ * Each kind has its own blocking wait, which takes only events of its kind
+ * from the queue. A signal is queued only if a subscription of its kind
+ * covers its group, only if it comes from the current owner of
+ * MLSKEY_BUS_NAME, and only if its arguments have the interface's types
+ * (anything else is dropped silently).
+ */
 
 /* One EpochChanged signal. Pointers valid until mlskey_epoch_event_clear()
  * (in a callback: until the callback returns). */
@@ -900,15 +914,18 @@ MLSKEY_MUST_CHECK int mlskey_client_subscribe_epoch_changed(struct mlskey_client
                                                             const char *group,
                                                             mlskey_epoch_changed_fn cb,
                                                             void *userdata, unsigned *ret_id);
-/* Removes the subscription (and its match rule). NOT_FOUND for an unknown
- * id. */
+/* Removes the subscription (and its match rule), of either kind:
+ * EpochChanged or SelfUpdateReady. Events already queued stay queued (a
+ * dispatch calls no callback of a removed subscription). NOT_FOUND for an
+ * unknown id. */
 MLSKEY_MUST_CHECK int mlskey_client_unsubscribe(struct mlskey_client *c, unsigned id);
 
 /*
  * Reads what the bus sent (waiting up to timeout_ms for something to
  * arrive: 0 = do not wait, -1 = wait forever), then calls the callbacks of
- * every queued event, in arrival order. Returns the number of callbacks
- * called (>= 0) or an error (DISCONNECTED). The client is locked while it
+ * every queued event (EpochChanged and SelfUpdateReady), in arrival order,
+ * and empties the queue (an event no callback covers is dropped). Returns
+ * the number of callbacks called (>= 0) or an error (DISCONNECTED). The client is locked while it
  * waits: a thread that listens while others call uses its own client, or
  * polls mlskey_client_get_fd() and dispatches with timeout 0.
  */
@@ -922,16 +939,93 @@ MLSKEY_MUST_CHECK int mlskey_client_get_fd(struct mlskey_client *c, int *ret_fd)
 /*
  * Blocks until an EpochChanged of group (a path, or NULL for any group)
  * is queued or arrives, removes it from the queue and returns it, without
- * calling callbacks (other events stay queued for dispatch). A
- * subscription must cover group (else INVALID_ARGUMENT: nothing could
- * arrive). timeout_ms as for dispatch; TIMEOUT if it expires.
+ * calling callbacks (other events, SelfUpdateReady ones too, stay queued
+ * for dispatch). An EpochChanged subscription must cover group (else
+ * INVALID_ARGUMENT: nothing could arrive). timeout_ms as for dispatch;
+ * TIMEOUT if it expires. *ret_event: release with
+ * mlskey_epoch_event_clear().
  */
 MLSKEY_MUST_CHECK int mlskey_client_wait_epoch_changed(struct mlskey_client *c,
                                                        const char *group, int timeout_ms,
                                                        struct mlskey_epoch_event *ret_event);
 
-/* Events dropped because the queue was full, since the client was made. */
+/* Events (of both kinds) dropped because the queue was full, or because
+ * memory ran out while queueing, since the client was made. */
 uint64_t mlskey_client_dropped_events(struct mlskey_client *c);
+
+/*
+ * SelfUpdateReady (since LIBMLSKEY_0.2): the daemon made an automatic
+ * self-update of a group (the policy's [update] interval, for
+ * post-compromise security) and left it as the group's pending commit; it
+ * never merges it by itself. The application must send commit to its
+ * delivery service, then call mlskey_group_merge_pending_commit() once the
+ * delivery service accepted it, or mlskey_group_clear_pending_commit() if
+ * it refused it (another commit won the epoch: process that one as usual;
+ * the daemon makes a new self-update an interval later). The commit cannot
+ * be fetched again: an application that finds HasPendingCommit true
+ * without having seen this signal clears the pending commit.
+ *
+ * One SelfUpdateReady signal. group: the group's object path; epoch: the
+ * group's epoch, in which the commit was made (it takes effect when
+ * merged); commit: the MLSMessage to deliver. Pointers are valid until
+ * mlskey_self_update_event_clear() (in a callback: until the callback
+ * returns; copy what must live longer). The commit is public data (it goes
+ * to the delivery service): nothing is wiped.
+ */
+struct mlskey_self_update_event {
+        const char *group;
+        uint64_t epoch;
+        struct mlskey_data commit;
+        void *priv_;
+};
+#define MLSKEY_SELF_UPDATE_EVENT_INIT { NULL, 0, { NULL, 0 }, NULL }
+/* Releases the signal the event points into and zeroes *e. NULL-tolerant;
+ * a zeroed (INIT) event is a no-op. */
+void mlskey_self_update_event_clear(struct mlskey_self_update_event *e);
+
+/* Called from mlskey_client_dispatch() in the dispatching thread, with the
+ * client unlocked: the callback may call the library, also on c (for
+ * instance mlskey_group_merge_pending_commit() once the commit is
+ * delivered, or mlskey_client_unsubscribe()). ev is read-only and is not
+ * to be cleared by the callback. */
+typedef void (*mlskey_self_update_fn)(struct mlskey_client *c,
+                                      const struct mlskey_self_update_event *ev,
+                                      void *userdata);
+
+/*
+ * Subscribes to SelfUpdateReady of one group (group = its path) or of every
+ * group the caller may see (group = NULL), exactly as
+ * mlskey_client_subscribe_epoch_changed() does for EpochChanged: a match
+ * rule (one round trip), the one-way introduction to the daemon (repeated
+ * after a daemon restart), only the current owner of MLSKEY_BUS_NAME
+ * believed, and a signal whose arguments are not (ay, t) dropped. cb may be
+ * NULL for a subscription used only by mlskey_client_wait_self_update().
+ * *ret_id (may be NULL; > 0) names the subscription for
+ * mlskey_client_unsubscribe(); ids are shared with EpochChanged
+ * subscriptions. The client keeps no pointer to group (it copies it);
+ * userdata is passed to cb as is. Errors: INVALID_ARGUMENT (c NULL, an
+ * invalid path; nothing is sent), OUT_OF_MEMORY, and the bus's refusal of
+ * the match rule or of GetNameOwner (DBUS, TIMEOUT, DISCONNECTED, ...);
+ * on error nothing is subscribed.
+ */
+MLSKEY_MUST_CHECK int mlskey_client_subscribe_self_update(struct mlskey_client *c,
+                                                          const char *group,
+                                                          mlskey_self_update_fn cb,
+                                                          void *userdata, unsigned *ret_id);
+
+/*
+ * Blocks until a SelfUpdateReady of group (a path, or NULL for any group)
+ * is queued or arrives, removes it from the queue and returns it in
+ * *ret_event (release with mlskey_self_update_event_clear()), without
+ * calling callbacks (other events, EpochChanged ones too, stay queued for
+ * dispatch). A SelfUpdateReady subscription must cover group (else
+ * INVALID_ARGUMENT: nothing could arrive). timeout_ms as for
+ * mlskey_client_dispatch(); TIMEOUT if it expires, DISCONNECTED if the
+ * connection is lost. The client is locked while it waits.
+ */
+MLSKEY_MUST_CHECK int mlskey_client_wait_self_update(struct mlskey_client *c, const char *group,
+                                                     int timeout_ms,
+                                                     struct mlskey_self_update_event *ret_event);
 
 #ifdef __cplusplus
 }

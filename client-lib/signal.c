@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * EpochChanged: match rules, the owner of the daemon's name, a bounded
- * queue of received events, dispatch to callbacks and a blocking wait.
+ * The group signals EpochChanged and SelfUpdateReady: match rules, the
+ * owner of the daemon's name, one bounded queue of received events (both
+ * kinds, in arrival order), dispatch to callbacks and a blocking wait per
+ * kind.
  */
 #include "config.h"
 
@@ -11,12 +13,24 @@
 
 #include "client-lib/mlskey-internal.h"
 
-#define RULE_EPOCH                                                              \
+#define RULE_GROUP_SIGNAL(member)                                                     \
         "type='signal',sender='" MLSKEY_BUS_NAME "',interface='" MLSKEY_GROUP_INTERFACE \
-        "',member='EpochChanged'"
+        "',member='" member "'"
 #define RULE_OWNER                                                               \
         "type='signal',sender='" DBUS_SERVICE_DBUS "',interface='" DBUS_INTERFACE_DBUS \
         "',member='NameOwnerChanged',arg0='" MLSKEY_BUS_NAME "'"
+
+/* What each kind of signal is on the wire (doc/org.mlskeyd.Daemon1.xml). */
+static const struct signal_def {
+        const char *member;
+        const char *signature;
+        const char *rule;
+} signal_defs[] = {
+        [MLSKEY_SIGNAL_EPOCH_CHANGED] = { "EpochChanged", "tay",
+                                          RULE_GROUP_SIGNAL("EpochChanged") },
+        [MLSKEY_SIGNAL_SELF_UPDATE_READY] = { "SelfUpdateReady", "ayt",
+                                              RULE_GROUP_SIGNAL("SelfUpdateReady") },
+};
 
 static int64_t
 now_ms(void)
@@ -29,10 +43,11 @@ now_ms(void)
 
 /*
  * Introduces the client to the daemon: a one-way Properties.Get of the
- * Version. The daemon sends EpochChanged as unicast signals to the callers
- * it knows (so that nobody learns of groups they cannot see); a client that
- * only subscribed would otherwise never have called it. Without a reply,
- * nothing waits and nothing can fail. Caller holds the lock.
+ * Version. The daemon sends EpochChanged and SelfUpdateReady as unicast
+ * signals to the callers it knows (so that nobody learns of groups they
+ * cannot see); a client that only subscribed would otherwise never have
+ * called it. Without a reply, nothing waits and nothing can fail. Caller
+ * holds the lock.
  */
 static void
 hello(struct mlskey_client *c)
@@ -109,31 +124,47 @@ track_owner(struct mlskey_client *c)
         return 0;
 }
 
+/* Whether s, a subscription of any kind, covers group (a path). */
 static bool
 sub_covers(const struct mlskey_sub *s, const char *group)
 {
         return !s->group || (group && strcmp(s->group, group) == 0);
 }
 
+/*
+ * Whether msg is a group signal to queue, and of which kind: one of the
+ * interface's, with the interface's argument types (a signal of another
+ * signature is dropped, never decoded), sent by the daemon, for a group a
+ * subscription of that kind covers.
+ */
 static bool
-valid_epoch_signal(struct mlskey_client *c, DBusMessage *msg)
+valid_signal(struct mlskey_client *c, DBusMessage *msg, enum mlskey_signal_kind *ret_kind)
 {
         const char *sender = dbus_message_get_sender(msg);
+        const char *path = dbus_message_get_path(msg);
 
-        if (!dbus_message_is_signal(msg, MLSKEY_GROUP_INTERFACE, "EpochChanged") ||
-            !dbus_message_has_signature(msg, "tay") || !dbus_message_get_path(msg))
+        if (dbus_message_get_type(msg) != DBUS_MESSAGE_TYPE_SIGNAL || !path)
                 return false;
         /* Only the daemon's own signals. */
         if (!c->daemon_owner || !sender || strcmp(sender, c->daemon_owner) != 0)
                 return false;
-        for (const struct mlskey_sub *s = c->subs; s; s = s->next)
-                if (sub_covers(s, dbus_message_get_path(msg)))
-                        return true;
+        for (size_t k = 0; k < sizeof(signal_defs) / sizeof(signal_defs[0]); k++) {
+                if (!dbus_message_is_signal(msg, MLSKEY_GROUP_INTERFACE, signal_defs[k].member))
+                        continue;
+                if (!dbus_message_has_signature(msg, signal_defs[k].signature))
+                        return false;
+                for (const struct mlskey_sub *s = c->subs; s; s = s->next)
+                        if (s->kind == (enum mlskey_signal_kind)k && sub_covers(s, path)) {
+                                *ret_kind = (enum mlskey_signal_kind)k;
+                                return true;
+                        }
+                return false;
+        }
         return false;
 }
 
 static void
-enqueue(struct mlskey_client *c, DBusMessage *msg)
+enqueue(struct mlskey_client *c, DBusMessage *msg, enum mlskey_signal_kind kind)
 {
         struct mlskey_queued *q;
 
@@ -154,6 +185,7 @@ enqueue(struct mlskey_client *c, DBusMessage *msg)
                 return;
         }
         q->msg = dbus_message_ref(msg);
+        q->kind = kind;
         if (c->queue_tail)
                 c->queue_tail->next = q;
         else
@@ -169,6 +201,7 @@ mlskey_drain_incoming_(struct mlskey_client *c)
 
         while ((msg = dbus_connection_pop_message(c->conn))) {
                 const char *name, *old_owner, *new_owner;
+                enum mlskey_signal_kind kind;
 
                 if (dbus_message_is_signal(msg, DBUS_INTERFACE_DBUS, "NameOwnerChanged") &&
                     c->tracking_owner && dbus_message_get_sender(msg) &&
@@ -178,8 +211,8 @@ mlskey_drain_incoming_(struct mlskey_client *c)
                                           DBUS_TYPE_INVALID) &&
                     strcmp(name, MLSKEY_BUS_NAME) == 0) {
                         set_owner(c, new_owner);
-                } else if (valid_epoch_signal(c, msg)) {
-                        enqueue(c, msg);
+                } else if (valid_signal(c, msg, &kind)) {
+                        enqueue(c, msg, kind);
                 } else if (dbus_message_get_type(msg) == DBUS_MESSAGE_TYPE_METHOD_CALL &&
                            !dbus_message_get_no_reply(msg)) {
                         /* Nobody serves methods on a client connection. */
@@ -195,11 +228,14 @@ mlskey_drain_incoming_(struct mlskey_client *c)
         }
 }
 
-_public_ int
-mlskey_client_subscribe_epoch_changed(struct mlskey_client *c, const char *group,
-                                      mlskey_epoch_changed_fn cb, void *userdata,
-                                      unsigned *ret_id)
+/* A subscription of kind with its callback (epoch_cb or self_update_cb,
+ * the one of kind; both may be NULL). */
+static int
+subscribe(struct mlskey_client *c, enum mlskey_signal_kind kind, const char *group,
+          mlskey_epoch_changed_fn epoch_cb, mlskey_self_update_fn self_update_cb,
+          void *userdata, unsigned *ret_id)
 {
+        const char *base = signal_defs[kind].rule;
         _mlskey_free_ char *rule = NULL;
         _mlskey_free_ char *g = NULL;
         struct mlskey_sub *s;
@@ -210,11 +246,11 @@ mlskey_client_subscribe_epoch_changed(struct mlskey_client *c, const char *group
                 return mlskey_fail_(MLSKEY_ERROR_INVALID_ARGUMENT, "client is NULL");
         if (group) {
                 MLSKEY_TRY(mlskey_check_path_(group));
-                if (!(g = strdup(group)) || asprintf(&rule, "%s,path='%s'", RULE_EPOCH, group) < 0) {
+                if (!(g = strdup(group)) || asprintf(&rule, "%s,path='%s'", base, group) < 0) {
                         rule = NULL;
                         return mlskey_fail_(MLSKEY_ERROR_OUT_OF_MEMORY, "out of memory");
                 }
-        } else if (!(rule = strdup(RULE_EPOCH))) {
+        } else if (!(rule = strdup(base))) {
                 return mlskey_fail_(MLSKEY_ERROR_OUT_OF_MEMORY, "out of memory");
         }
         s = calloc(1, sizeof(*s));
@@ -230,9 +266,11 @@ mlskey_client_subscribe_epoch_changed(struct mlskey_client *c, const char *group
         }
         if (r == 0) {
                 s->id = c->next_sub_id++;
+                s->kind = kind;
                 s->group = MLSKEY_TAKE(g);
                 s->rule = MLSKEY_TAKE(rule);
-                s->cb = cb;
+                s->epoch_cb = epoch_cb;
+                s->self_update_cb = self_update_cb;
                 s->userdata = userdata;
                 s->next = c->subs;
                 c->subs = s;
@@ -245,6 +283,21 @@ mlskey_client_subscribe_epoch_changed(struct mlskey_client *c, const char *group
         dbus_error_free(&err);
         free(s);
         return r < 0 ? r : mlskey_ok_();
+}
+
+_public_ int
+mlskey_client_subscribe_epoch_changed(struct mlskey_client *c, const char *group,
+                                      mlskey_epoch_changed_fn cb, void *userdata,
+                                      unsigned *ret_id)
+{
+        return subscribe(c, MLSKEY_SIGNAL_EPOCH_CHANGED, group, cb, NULL, userdata, ret_id);
+}
+
+_public_ int
+mlskey_client_subscribe_self_update(struct mlskey_client *c, const char *group,
+                                    mlskey_self_update_fn cb, void *userdata, unsigned *ret_id)
+{
+        return subscribe(c, MLSKEY_SIGNAL_SELF_UPDATE_READY, group, NULL, cb, userdata, ret_id);
 }
 
 static void
@@ -302,9 +355,9 @@ mlskey_signals_free_(struct mlskey_client *c)
         c->daemon_owner = NULL;
 }
 
-/* The event a queued signal carries (its signature was checked). */
+/* The events a queued signal carries (its signature was checked). */
 static void
-event_from(DBusMessage *msg, struct mlskey_epoch_event *ev)
+epoch_event_from(DBusMessage *msg, struct mlskey_epoch_event *ev)
 {
         DBusMessageIter it;
 
@@ -316,8 +369,30 @@ event_from(DBusMessage *msg, struct mlskey_epoch_event *ev)
         mlskey_read_bytes_(&it, &ev->epoch_authenticator);
 }
 
+static void
+self_update_event_from(DBusMessage *msg, struct mlskey_self_update_event *ev)
+{
+        DBusMessageIter it;
+
+        memset(ev, 0, sizeof(*ev));
+        ev->group = dbus_message_get_path(msg);
+        dbus_message_iter_init(msg, &it);
+        mlskey_read_bytes_(&it, &ev->commit);
+        dbus_message_iter_get_basic(&it, &ev->epoch);
+}
+
 _public_ void
 mlskey_epoch_event_clear(struct mlskey_epoch_event *e)
+{
+        if (!e)
+                return;
+        if (e->priv_)
+                dbus_message_unref(e->priv_);
+        memset(e, 0, sizeof(*e));
+}
+
+_public_ void
+mlskey_self_update_event_clear(struct mlskey_self_update_event *e)
 {
         if (!e)
                 return;
@@ -349,10 +424,48 @@ remaining(int64_t deadline)
 }
 
 struct pending_cb {
-        mlskey_epoch_changed_fn cb;
+        enum mlskey_signal_kind kind;
+        mlskey_epoch_changed_fn epoch_cb;
+        mlskey_self_update_fn self_update_cb;
         void *userdata;
         DBusMessage *msg;
 };
+
+static void
+call_one(struct mlskey_client *c, const struct pending_cb *p)
+{
+        switch (p->kind) {
+        case MLSKEY_SIGNAL_EPOCH_CHANGED: {
+                struct mlskey_epoch_event ev;
+
+                epoch_event_from(p->msg, &ev);
+                p->epoch_cb(c, &ev, p->userdata);
+                break;
+        }
+        case MLSKEY_SIGNAL_SELF_UPDATE_READY: {
+                struct mlskey_self_update_event ev;
+
+                self_update_event_from(p->msg, &ev);
+                p->self_update_cb(c, &ev, p->userdata);
+                break;
+        }
+        }
+}
+
+/* Whether s has a callback for events of kind. */
+static bool
+sub_calls(const struct mlskey_sub *s, enum mlskey_signal_kind kind)
+{
+        if (s->kind != kind)
+                return false;
+        switch (kind) {
+        case MLSKEY_SIGNAL_EPOCH_CHANGED:
+                return s->epoch_cb != NULL;
+        case MLSKEY_SIGNAL_SELF_UPDATE_READY:
+                return s->self_update_cb != NULL;
+        }
+        return false;
+}
 
 _public_ int
 mlskey_client_dispatch(struct mlskey_client *c, int timeout_ms)
@@ -379,7 +492,8 @@ mlskey_client_dispatch(struct mlskey_client *c, int timeout_ms)
          * they may use the client (and even unsubscribe). */
         for (struct mlskey_queued *q = c->queue_head; q && r == 0; q = q->next)
                 for (struct mlskey_sub *s = c->subs; s; s = s->next) {
-                        if (!s->cb || !sub_covers(s, dbus_message_get_path(q->msg)))
+                        if (!sub_calls(s, q->kind) ||
+                            !sub_covers(s, dbus_message_get_path(q->msg)))
                                 continue;
                         if (n_calls == cap) {
                                 size_t ncap = cap ? cap * 2 : 8;
@@ -392,7 +506,9 @@ mlskey_client_dispatch(struct mlskey_client *c, int timeout_ms)
                                 calls = nc;
                                 cap = ncap;
                         }
-                        calls[n_calls].cb = s->cb;
+                        calls[n_calls].kind = q->kind;
+                        calls[n_calls].epoch_cb = s->epoch_cb;
+                        calls[n_calls].self_update_cb = s->self_update_cb;
                         calls[n_calls].userdata = s->userdata;
                         calls[n_calls].msg = dbus_message_ref(q->msg);
                         n_calls++;
@@ -412,12 +528,8 @@ mlskey_client_dispatch(struct mlskey_client *c, int timeout_ms)
         pthread_mutex_unlock(&c->lock);
 
         for (size_t i = 0; i < n_calls; i++) {
-                struct mlskey_epoch_event ev;
-
-                if (r == 0) {
-                        event_from(calls[i].msg, &ev);
-                        calls[i].cb(c, &ev, calls[i].userdata);
-                }
+                if (r == 0)
+                        call_one(c, &calls[i]);
                 dbus_message_unref(calls[i].msg);
         }
         free(calls);
@@ -443,27 +555,29 @@ mlskey_client_get_fd(struct mlskey_client *c, int *ret_fd)
         return mlskey_ok_();
 }
 
-_public_ int
-mlskey_client_wait_epoch_changed(struct mlskey_client *c, const char *group, int timeout_ms,
-                                 struct mlskey_epoch_event *ret_event)
+/*
+ * Takes the first queued event of kind for group (NULL: any), waiting for
+ * one up to timeout_ms; *ret_msg gets the queue's reference to the signal.
+ */
+static int
+wait_signal(struct mlskey_client *c, enum mlskey_signal_kind kind, const char *group,
+            int timeout_ms, DBusMessage **ret_msg)
 {
         struct mlskey_queued *found = NULL;
         bool covered = false, alive = true;
         int64_t deadline;
 
-        if (!c || !ret_event)
-                return mlskey_fail_(MLSKEY_ERROR_INVALID_ARGUMENT, "NULL argument");
         if (group)
                 MLSKEY_TRY(mlskey_check_path_(group));
         deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
         pthread_mutex_lock(&c->lock);
         for (const struct mlskey_sub *s = c->subs; s; s = s->next)
-                covered = covered || !group || sub_covers(s, group);
+                covered = covered || (s->kind == kind && (!group || sub_covers(s, group)));
         if (!covered) {
                 pthread_mutex_unlock(&c->lock);
                 return mlskey_fail_(MLSKEY_ERROR_INVALID_ARGUMENT,
-                                    "no subscription covers %s: subscribe first",
-                                    group ? group : "any group");
+                                    "no %s subscription covers %s: subscribe first",
+                                    signal_defs[kind].member, group ? group : "any group");
         }
         alive = pump(c, 0);
         for (;;) {
@@ -471,7 +585,8 @@ mlskey_client_wait_epoch_changed(struct mlskey_client *c, const char *group, int
                 int left;
 
                 for (pp = &c->queue_head; *pp; pp = &(*pp)->next)
-                        if (!group || strcmp(dbus_message_get_path((*pp)->msg), group) == 0) {
+                        if ((*pp)->kind == kind &&
+                            (!group || strcmp(dbus_message_get_path((*pp)->msg), group) == 0)) {
                                 found = *pp;
                                 *pp = found->next;
                                 c->queue_len--;
@@ -493,13 +608,40 @@ mlskey_client_wait_epoch_changed(struct mlskey_client *c, const char *group, int
                 if (!alive)
                         return mlskey_fail_(MLSKEY_ERROR_DISCONNECTED, "%s",
                                             mlskey_error_text(MLSKEY_ERROR_DISCONNECTED));
-                return mlskey_fail_(MLSKEY_ERROR_TIMEOUT, "no EpochChanged within %d ms",
-                                    timeout_ms);
+                return mlskey_fail_(MLSKEY_ERROR_TIMEOUT, "no %s within %d ms",
+                                    signal_defs[kind].member, timeout_ms);
         }
-        event_from(found->msg, ret_event);
-        ret_event->priv_ = found->msg; /* the queue's reference moves here */
+        *ret_msg = found->msg; /* the queue's reference moves here */
         free(found);
         return mlskey_ok_();
+}
+
+_public_ int
+mlskey_client_wait_epoch_changed(struct mlskey_client *c, const char *group, int timeout_ms,
+                                 struct mlskey_epoch_event *ret_event)
+{
+        DBusMessage *msg = NULL;
+
+        if (!c || !ret_event)
+                return mlskey_fail_(MLSKEY_ERROR_INVALID_ARGUMENT, "NULL argument");
+        MLSKEY_TRY(wait_signal(c, MLSKEY_SIGNAL_EPOCH_CHANGED, group, timeout_ms, &msg));
+        epoch_event_from(msg, ret_event);
+        ret_event->priv_ = msg;
+        return 0;
+}
+
+_public_ int
+mlskey_client_wait_self_update(struct mlskey_client *c, const char *group, int timeout_ms,
+                               struct mlskey_self_update_event *ret_event)
+{
+        DBusMessage *msg = NULL;
+
+        if (!c || !ret_event)
+                return mlskey_fail_(MLSKEY_ERROR_INVALID_ARGUMENT, "NULL argument");
+        MLSKEY_TRY(wait_signal(c, MLSKEY_SIGNAL_SELF_UPDATE_READY, group, timeout_ms, &msg));
+        self_update_event_from(msg, ret_event);
+        ret_event->priv_ = msg;
+        return 0;
 }
 
 _public_ uint64_t

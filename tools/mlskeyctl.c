@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tools/mlskeyctl.h"
 
@@ -582,15 +584,84 @@ print_event(struct mlskey_client *c, const struct mlskey_epoch_event *ev, void *
         fflush(stdout);
 }
 
+struct monitor {
+        const char *commit_dir; /* --commit-dir, or NULL */
+        bool failed;            /* a commit could not be written: exit 1 */
+};
+
+/*
+ * Writes a self-update's commit to path through a hidden temporary file in
+ * the same directory (tmp) renamed into place, so that a script watching
+ * the directory never reads a partial commit. errno is kept for an I/O
+ * error (INTERNAL_ERROR).
+ */
+static int
+write_commit(const char *path, const char *tmp, const struct mlskey_data *commit)
+{
+        int r = ctl_write_file(tmp, commit->data, commit->len, false, false);
+        int e;
+
+        if (r == 0 && rename(tmp, path) < 0)
+                r = MLSKEY_ERROR_INTERNAL_ERROR;
+        if (r < 0) {
+                e = errno;
+                (void)unlink(tmp);
+                errno = e;
+        }
+        return r;
+}
+
+static void
+print_self_update(struct mlskey_client *c, const struct mlskey_self_update_event *ev,
+                  void *userdata)
+{
+        struct monitor *m = userdata;
+
+        (void)c;
+        if (m->commit_dir) {
+                /* The hex id is the last element of the object path, which
+                 * holds only [A-Za-z0-9_]: no '/' and no "..". */
+                const char *id = ctl_path_basename(ev->group);
+                unsigned long long epoch = (unsigned long long)ev->epoch;
+                char *path = NULL, *tmp = NULL;
+                int r = MLSKEY_ERROR_OUT_OF_MEMORY;
+
+                if (asprintf(&path, "%s/%s-%llu.commit", m->commit_dir, id, epoch) < 0)
+                        path = NULL;
+                else if (asprintf(&tmp, "%s/.%s-%llu.commit.tmp", m->commit_dir, id, epoch) < 0)
+                        tmp = NULL;
+                else
+                        r = write_commit(path, tmp, &ev->commit);
+                if (r < 0) {
+                        /* No line for a commit that is not there (a script
+                         * would look for the file): stop with status 1. */
+                        ctl_fail_io(path ? path : m->commit_dir, r);
+                        m->failed = true;
+                        monitor_stop = 1;
+                }
+                free(path);
+                free(tmp);
+                if (r < 0)
+                        return;
+        }
+        printf("%s self-update epoch=%llu commit=%zu\n", ev->group,
+               (unsigned long long)ev->epoch, ev->commit.len);
+        fflush(stdout);
+}
+
 static int
 cmd_monitor(struct ctl *ctl, const struct ctl_command *cmd, int argc, char **argv)
 {
+        enum { OPT_COMMIT_DIR = CTL_OPT_FIRST };
         static const struct option opts[] = {
                 CTL_COMMON_OPTIONS,
                 { "count", required_argument, NULL, 'n' },
+                { "commit-dir", required_argument, NULL, OPT_COMMIT_DIR },
                 { NULL, 0, NULL, 0 },
         };
+        struct monitor mon = { NULL, false };
         struct sigaction sa;
+        struct stat st;
         char *group = NULL;
         uint64_t count = 0, seen = 0;
         int c, r;
@@ -603,16 +674,29 @@ cmd_monitor(struct ctl *ctl, const struct ctl_command *cmd, int argc, char **arg
                                                  optarg);
                         continue;
                 }
+                if (c == OPT_COMMIT_DIR) {
+                        mon.commit_dir = optarg;
+                        continue;
+                }
                 if ((r = ctl_common_option(ctl, cmd, c, optarg)) != CTL_CONTINUE)
                         return r;
         }
         if (argc - optind > 1)
                 return ctl_usage(cmd, "monitor takes at most one GROUP");
+        /* Checked before subscribing: a missing directory is a usage error
+         * now, not a lost commit later. */
+        if (mon.commit_dir && (stat(mon.commit_dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+                               access(mon.commit_dir, W_OK | X_OK) < 0))
+                return ctl_usage(cmd, "--commit-dir: \"%s\" is not a writable directory",
+                                 mon.commit_dir);
         if ((r = ctl_connect(ctl)) != 0)
                 return r;
         if (optind < argc && (r = ctl_resolve_group(ctl, argv[optind], &group)) != 0)
                 return r;
         r = mlskey_client_subscribe_epoch_changed(ctl->client, group, print_event, NULL, NULL);
+        if (r >= 0)
+                r = mlskey_client_subscribe_self_update(ctl->client, group, print_self_update,
+                                                        &mon, NULL);
         free(group);
         if (r < 0)
                 return ctl_fail(r);
@@ -620,8 +704,9 @@ cmd_monitor(struct ctl *ctl, const struct ctl_command *cmd, int argc, char **arg
         sa.sa_handler = on_stop;
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        /* Tell a script that the subscription is in place. */
-        fprintf(stderr, "mlskeyctl: monitoring EpochChanged (Ctrl-C to stop)\n");
+        /* Tell a script that the subscriptions are in place. */
+        fprintf(stderr,
+                "mlskeyctl: monitoring EpochChanged and SelfUpdateReady (Ctrl-C to stop)\n");
         while (!monitor_stop && (count == 0 || seen < count)) {
                 /* Short waits so that a signal ends the loop promptly. */
                 r = mlskey_client_dispatch(ctl->client, 250);
@@ -629,7 +714,7 @@ cmd_monitor(struct ctl *ctl, const struct ctl_command *cmd, int argc, char **arg
                         return ctl_fail(r);
                 seen += (uint64_t)r;
         }
-        return CTL_EXIT_OK;
+        return mon.failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }
 
 static int
@@ -733,14 +818,38 @@ static const struct ctl_help help_tpm_recover = {
 };
 
 static const struct ctl_help help_monitor = {
-        .synopsis = "monitor [GROUP] [--count N]",
-        .summary = "print EpochChanged signals as they arrive",
+        .synopsis = "monitor [GROUP] [--count N] [--commit-dir DIR]",
+        .summary = "print EpochChanged and SelfUpdateReady signals as they arrive",
         .description =
-                "Subscribes to EpochChanged of GROUP, or of every group you can see, and\n"
-                "prints one line per signal: \"PATH epoch=N authenticator=HEX\". Runs until\n"
-                "interrupted (SIGINT, SIGTERM) or until N signals were printed.",
-        .options = "  -n, --count N      stop after N signals\n",
-        .examples = "mlskeyctl monitor\nmlskeyctl monitor 5eed --count 1",
+                "Subscribes to the signals of GROUP, or of every group you can see, and\n"
+                "prints one line per signal:\n"
+                "  EpochChanged:    \"PATH epoch=N authenticator=HEX\"\n"
+                "  SelfUpdateReady: \"PATH self-update epoch=N commit=LEN\"\n"
+                "A self-update is an Update commit the daemon made by itself (the policy's\n"
+                "[update] interval) and left pending in epoch N (LEN bytes). Deliver it to\n"
+                "your delivery service, then run \"mlskeyctl group merge GROUP\" once it is\n"
+                "accepted, or \"mlskeyctl group clear GROUP\" if it is refused. The daemon\n"
+                "sends the commit only once: with --commit-dir, each one is written to\n"
+                "DIR/HEXID-N.commit (HEXID: the last element of PATH) before its line is\n"
+                "printed, so a script reading the lines finds the file complete. If it\n"
+                "cannot be written, no line is printed and the command exits with 1.\n"
+                "Runs until interrupted (SIGINT, SIGTERM) or until N signals (of both\n"
+                "kinds) were printed.",
+        .options = "  -n, --count N      stop after N signals\n"
+                   "  --commit-dir DIR   write each self-update's commit to\n"
+                   "                     DIR/HEXID-EPOCH.commit (DIR must exist)\n",
+        .examples = "mlskeyctl monitor\n"
+                    "mlskeyctl monitor 5eed --count 1\n"
+                    "mlskeyctl monitor --commit-dir /run/app/commits |\n"
+                    "  while read -r path kind epoch len; do\n"
+                    "    [ \"$kind\" = self-update ] || continue\n"
+                    "    id=${path##*/} e=${epoch#epoch=}\n"
+                    "    if deliver /run/app/commits/$id-$e.commit; then\n"
+                    "      mlskeyctl group merge \"$id\"\n"
+                    "    else\n"
+                    "      mlskeyctl group clear \"$id\"\n"
+                    "    fi\n"
+                    "  done",
 };
 
 static const struct ctl_help help_help = {

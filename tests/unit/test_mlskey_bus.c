@@ -3,8 +3,9 @@
  * libmlskey.so against a real private dbus-daemon and a fake mlskeyd
  * written here (libdbus, a thread of its own): marshalling of ay, aay,
  * a{sv} and a(uayay) both ways, every method's signature, the mapping of
- * daemon and bus errors, malformed replies, timeouts, signals (including a
- * forged one), threads sharing a client, and mlskeyctl's exit codes.
+ * daemon and bus errors, malformed replies, timeouts, signals (EpochChanged
+ * and SelfUpdateReady, including forged and malformed ones), threads
+ * sharing a client, and mlskeyctl's exit codes and monitor.
  *
  * The fake service is fault injection of the bus side: it checks each
  * options dictionary against the keys and types of the interface contract
@@ -37,6 +38,7 @@
 #define GROUP_SLOW MLSKEY_GROUP_PATH_PREFIX "5107"   /* never answers */
 #define GROUP_BAD MLSKEY_GROUP_PATH_PREFIX "bad0"    /* malformed replies */
 #define GROUP_DEAD MLSKEY_GROUP_PATH_PREFIX "dead"   /* NotFound */
+#define GROUP_OTHER MLSKEY_GROUP_PATH_PREFIX "0e1e"  /* another group, for filters */
 #define ID_ALICE MLSKEY_IDENTITY_PATH_PREFIX "616c696365"
 #define ID_BOB MLSKEY_IDENTITY_PATH_PREFIX "626f62"
 
@@ -136,6 +138,11 @@ struct service {
         size_t n_uids, n_gids;
         uint64_t epoch;
         unsigned calls;
+        /* The unique names that introduced themselves (the library's
+         * one-way call): the callers it "knows", to which the real daemon
+         * sends its group signals as unicast. The last 64 (a ring). */
+        char known[64][64];
+        size_t n_known;
 };
 
 static struct bus the_bus;
@@ -278,6 +285,44 @@ emit_epoch(const char *path, uint64_t epoch, const char *destination)
         if (destination)
                 CHECK(dbus_message_set_destination(s, destination));
         send_and_unref(s);
+}
+
+/*
+ * SelfUpdateReady(ay commit, t epoch) on path, as the real daemon sends it
+ * (unicast to every caller it knows) or as a broadcast; or malformed: the
+ * arguments swapped ("tay") or the epoch missing ("ay").
+ */
+enum su_mode { SU_UNICAST, SU_BROADCAST, SU_SWAPPED, SU_NO_EPOCH };
+
+static void
+emit_self_update(const char *path, const uint8_t *commit, int len, uint64_t epoch,
+                 enum su_mode mode)
+{
+        char known[64][64];
+        size_t n = 0;
+
+        pthread_mutex_lock(&svc.lock);
+        n = svc.n_known < 64 ? svc.n_known : 64;
+        memcpy(known, svc.known, sizeof(known));
+        pthread_mutex_unlock(&svc.lock);
+        if (mode == SU_BROADCAST)
+                n = 1;
+        for (size_t i = 0; i < n; i++) {
+                DBusMessage *s = dbus_message_new_signal(path, MLSKEY_GROUP_INTERFACE,
+                                                         "SelfUpdateReady");
+                DBusMessageIter it;
+
+                CHECK(s);
+                dbus_message_iter_init_append(s, &it);
+                if (mode == SU_SWAPPED)
+                        CHECK(dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT64, &epoch));
+                put_bytes(&it, commit, len);
+                if (mode == SU_UNICAST || mode == SU_BROADCAST)
+                        CHECK(dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT64, &epoch));
+                if (mode != SU_BROADCAST)
+                        CHECK(dbus_message_set_destination(s, known[i]));
+                send_and_unref(s);
+        }
 }
 
 /* Appends "{key: variant}" of a basic type. */
@@ -648,6 +693,28 @@ handle_manager(DBusMessage *m)
                       DBUS_RELEASE_NAME_REPLY_RELEASED);
                 CHECK(dbus_bus_request_name(svc.conn, MLSKEY_BUS_NAME, DBUS_NAME_FLAG_DO_NOT_QUEUE,
                                             &err) == DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER);
+        } else if (dbus_message_is_method_call(m, MLSKEY_MANAGER_INTERFACE, "TestSelfUpdate") &&
+                   dbus_message_has_signature(m, "oaytu")) {
+                /* Not in the interface: the [update] interval expired for
+                 * group; SelfUpdateReady(commit, epoch) is sent (in the
+                 * given enum su_mode) before the reply. */
+                DBusMessageIter a;
+                const char *group;
+                const uint8_t *commit;
+                int len;
+                uint64_t epoch;
+                uint32_t mode;
+
+                dbus_message_iter_init(m, &a);
+                dbus_message_iter_get_basic(&a, &group);
+                dbus_message_iter_next(&a);
+                get_bytes(&a, &commit, &len);
+                dbus_message_iter_get_basic(&a, &epoch);
+                dbus_message_iter_next(&a);
+                dbus_message_iter_get_basic(&a, &mode);
+                CHECK(mode <= SU_NO_EPOCH);
+                emit_self_update(group, commit, len, epoch, (enum su_mode)mode);
+                reply_empty(m);
         } else {
                 reply_error(m, DBUS_ERROR_UNKNOWN_METHOD, dbus_message_get_member(m));
         }
@@ -1093,6 +1160,15 @@ service_handle(DBusMessage *m)
                 return;
         pthread_mutex_lock(&svc.lock);
         svc.calls++;
+        if (dbus_message_get_no_reply(m) && dbus_message_get_sender(m)) {
+                bool known = false;
+
+                for (size_t i = 0; i < svc.n_known && i < 64 && !known; i++)
+                        known = strcmp(svc.known[i], dbus_message_get_sender(m)) == 0;
+                if (!known)
+                        snprintf(svc.known[svc.n_known++ % 64], sizeof(svc.known[0]), "%s",
+                                 dbus_message_get_sender(m));
+        }
         pthread_mutex_unlock(&svc.lock);
         if (iface && strcmp(iface, DBUS_INTERFACE_PROPERTIES) == 0)
                 handle_properties(m);
@@ -1927,6 +2003,355 @@ test_bus_daemon_restart_reintroduces(void **state)
         mlskey_client_free(c);
 }
 
+/* ---- SelfUpdateReady ---- */
+
+/* Asks the fake daemon (a test-only method) to send SelfUpdateReady. The
+ * signals leave the daemon before the reply, in order. */
+static void
+svc_self_update(const char *group, const uint8_t *commit, size_t len, uint64_t epoch,
+                enum su_mode mode)
+{
+        DBusConnection *raw;
+        DBusMessage *m, *r;
+        DBusMessageIter it;
+        DBusError err;
+        uint32_t md = (uint32_t)mode;
+
+        dbus_error_init(&err);
+        raw = dbus_connection_open_private(the_bus.address, &err);
+        assert_non_null(raw);
+        assert_true(dbus_bus_register(raw, &err));
+        m = dbus_message_new_method_call(MLSKEY_BUS_NAME, MLSKEY_MANAGER_PATH,
+                                         MLSKEY_MANAGER_INTERFACE, "TestSelfUpdate");
+        assert_non_null(m);
+        dbus_message_iter_init_append(m, &it);
+        assert_true(dbus_message_iter_append_basic(&it, DBUS_TYPE_OBJECT_PATH, &group));
+        {
+                DBusMessageIter a;
+
+                assert_true(dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "y", &a));
+                assert_true(dbus_message_iter_append_fixed_array(&a, DBUS_TYPE_BYTE, &commit,
+                                                                 (int)len));
+                assert_true(dbus_message_iter_close_container(&it, &a));
+        }
+        assert_true(dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT64, &epoch));
+        assert_true(dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT32, &md));
+        r = dbus_connection_send_with_reply_and_block(raw, m, 5000, &err);
+        assert_non_null(r);
+        dbus_message_unref(r);
+        dbus_message_unref(m);
+        dbus_connection_close(raw);
+        dbus_connection_unref(raw);
+}
+
+/* The commit bytes of the tests: a pattern, so that every byte counts. */
+static uint8_t
+commit_byte(size_t i, uint64_t epoch)
+{
+        return (uint8_t)(i * 7 + 3 + epoch);
+}
+
+static uint8_t *
+make_commit(size_t len, uint64_t epoch)
+{
+        uint8_t *p = malloc(len ? len : 1);
+
+        assert_non_null(p);
+        for (size_t i = 0; i < len; i++)
+                p[i] = commit_byte(i, epoch);
+        return p;
+}
+
+struct su_seen {
+        int n;
+        uint64_t epoch;
+        char group[128];
+        size_t len;
+        bool bytes_ok; /* the last commit was the pattern of its epoch */
+};
+
+static void
+on_self_update(struct mlskey_client *c, const struct mlskey_self_update_event *ev, void *userdata)
+{
+        struct su_seen *s = userdata;
+
+        (void)c;
+        s->n++;
+        s->epoch = ev->epoch;
+        snprintf(s->group, sizeof(s->group), "%s", ev->group);
+        s->len = ev->commit.len;
+        s->bytes_ok = ev->commit.data != NULL || ev->commit.len == 0;
+        for (size_t i = 0; i < ev->commit.len && s->bytes_ok; i++)
+                s->bytes_ok = ev->commit.data[i] == commit_byte(i, ev->epoch);
+        assert_null(ev->priv_); /* a callback's event is not the caller's to clear */
+}
+
+/* Dispatches until `want` callbacks ran (or 3 s passed); returns how many. */
+static int
+dispatch_until(struct mlskey_client *c, int want)
+{
+        int64_t t0 = mono_ms();
+        int got = 0;
+
+        while (got < want && mono_ms() - t0 < 3000) {
+                int r = mlskey_client_dispatch(c, 200);
+
+                assert_true(r >= 0);
+                got += r;
+        }
+        return got;
+}
+
+static void
+test_bus_self_update_dispatch(void **state)
+{
+        struct mlskey_client *c = connect_client();
+        struct mlskey_epoch_event eev = MLSKEY_EPOCH_EVENT_INIT;
+        struct su_seen one = { 0 }, all = { 0 };
+        unsigned id1 = 0, id2 = 0, id3 = 0, before = svc_calls();
+        /* larger than one socket read: the signal comes in pieces */
+        const size_t big = 200000;
+        uint8_t *commit = make_commit(big, 9);
+
+        (void)state;
+        assert_int_equal(mlskey_client_subscribe_self_update(c, GROUP_OK, on_self_update, &one,
+                                                             &id1),
+                         0);
+        assert_int_equal(mlskey_client_subscribe_self_update(c, NULL, on_self_update, &all, &id2),
+                         0);
+        /* one id space with EpochChanged subscriptions */
+        assert_int_equal(mlskey_client_subscribe_epoch_changed(c, NULL, NULL, NULL, &id3), 0);
+        assert_true(id1 > 0 && id2 > id1 && id3 > id2);
+        /* each subscription introduced the client to the daemon, which now
+         * knows it and sends it its unicast signals */
+        assert_true(svc_calls_reach(before + 3));
+
+        /* unicast, as the real daemon sends it: both subscriptions see the
+         * group, the epoch and every byte of the commit */
+        svc_self_update(GROUP_OK, commit, big, 9, SU_UNICAST);
+        assert_int_equal(dispatch_until(c, 2), 2);
+        assert_int_equal(one.n, 1);
+        assert_int_equal(all.n, 1);
+        assert_string_equal(one.group, GROUP_OK);
+        assert_string_equal(all.group, GROUP_OK);
+        assert_true(one.epoch == 9 && all.epoch == 9);
+        assert_int_equal(one.len, big);
+        assert_true(one.bytes_ok && all.bytes_ok);
+        free(commit);
+
+        /* filtering by group: another group reaches the catch-all only */
+        commit = make_commit(3, 4);
+        svc_self_update(GROUP_OTHER, commit, 3, 4, SU_UNICAST);
+        assert_int_equal(dispatch_until(c, 1), 1);
+        assert_int_equal(mlskey_client_dispatch(c, 100), 0);
+        assert_int_equal(one.n, 1);
+        assert_int_equal(all.n, 2);
+        assert_string_equal(all.group, GROUP_OTHER);
+        assert_true(all.epoch == 4 && all.len == 3 && all.bytes_ok);
+        free(commit);
+
+        /* a broadcast reaches us through the match rules */
+        svc_self_update(GROUP_OK, (const uint8_t *)"", 0, 5, SU_BROADCAST);
+        assert_int_equal(dispatch_until(c, 2), 2);
+        assert_int_equal(one.n, 2);
+        assert_int_equal(all.n, 3);
+        assert_true(one.epoch == 5 && one.len == 0);
+
+        /* unsubscribe stops it: first the group's, then the catch-all */
+        assert_int_equal(mlskey_client_unsubscribe(c, id1), 0);
+        assert_int_equal(mlskey_client_unsubscribe(c, id1), MLSKEY_ERROR_NOT_FOUND);
+        commit = make_commit(16, 6);
+        svc_self_update(GROUP_OK, commit, 16, 6, SU_UNICAST);
+        assert_int_equal(dispatch_until(c, 1), 1);
+        assert_int_equal(mlskey_client_dispatch(c, 100), 0);
+        assert_int_equal(one.n, 2);
+        assert_int_equal(all.n, 4);
+        assert_int_equal(mlskey_client_unsubscribe(c, id2), 0);
+        /* a unicast SelfUpdateReady still arrives on the socket; then an
+         * EpochChanged (unicast too, after it): once that one is here, the
+         * first was read and dropped */
+        svc_self_update(GROUP_OK, commit, 16, 7, SU_UNICAST);
+        assert_int_equal(mlskey_group_merge_pending_commit(c, GROUP_OK), 0);
+        assert_int_equal(mlskey_client_wait_epoch_changed(c, GROUP_OK, 2000, &eev), 0);
+        mlskey_epoch_event_clear(&eev);
+        assert_int_equal(mlskey_client_dispatch(c, 100), 0);
+        assert_int_equal(one.n, 2);
+        assert_int_equal(all.n, 4);
+        /* and nothing is left to wait for */
+        {
+                struct mlskey_self_update_event ev = MLSKEY_SELF_UPDATE_EVENT_INIT;
+
+                assert_int_equal(mlskey_client_wait_self_update(c, NULL, 100, &ev),
+                                 MLSKEY_ERROR_INVALID_ARGUMENT);
+        }
+        free(commit);
+        assert_int_equal(mlskey_client_dropped_events(c), 0);
+        mlskey_client_free(c);
+}
+
+static void
+test_bus_self_update_wait_rejects_forged_and_malformed(void **state)
+{
+        struct mlskey_client *c = connect_client();
+        struct mlskey_self_update_event ev = MLSKEY_SELF_UPDATE_EVENT_INIT;
+        struct mlskey_epoch_event eev = MLSKEY_EPOCH_EVENT_INIT;
+        DBusConnection *forger;
+        DBusMessage *s;
+        DBusError err;
+        uint64_t forged_epoch = 666;
+        const uint8_t *evil = (const uint8_t *)"evil";
+        int64_t t0;
+
+        (void)state;
+        /* arguments */
+        assert_int_equal(mlskey_client_subscribe_self_update(NULL, NULL, NULL, NULL, NULL),
+                         MLSKEY_ERROR_INVALID_ARGUMENT);
+        assert_int_equal(mlskey_client_subscribe_self_update(c, "not a path", NULL, NULL, NULL),
+                         MLSKEY_ERROR_INVALID_ARGUMENT);
+        assert_int_equal(mlskey_client_wait_self_update(NULL, NULL, 0, &ev),
+                         MLSKEY_ERROR_INVALID_ARGUMENT);
+        assert_int_equal(mlskey_client_wait_self_update(c, NULL, 0, NULL),
+                         MLSKEY_ERROR_INVALID_ARGUMENT);
+        /* nothing subscribed, or only EpochChanged: waiting could never end */
+        assert_int_equal(mlskey_client_wait_self_update(c, GROUP_OK, 100, &ev),
+                         MLSKEY_ERROR_INVALID_ARGUMENT);
+        assert_int_equal(mlskey_client_subscribe_epoch_changed(c, GROUP_OK, NULL, NULL, NULL), 0);
+        assert_int_equal(mlskey_client_wait_self_update(c, GROUP_OK, 100, &ev),
+                         MLSKEY_ERROR_INVALID_ARGUMENT);
+        assert_non_null(strstr(mlskey_last_error()->message, "SelfUpdateReady"));
+        mlskey_self_update_event_clear(NULL);
+        mlskey_self_update_event_clear(&ev); /* an INIT event: a no-op */
+
+        assert_int_equal(mlskey_client_subscribe_self_update(c, GROUP_OK, NULL, NULL, NULL), 0);
+        /* a subscription of one group does not cover another */
+        assert_int_equal(mlskey_client_wait_self_update(c, GROUP_OTHER, 100, &ev),
+                         MLSKEY_ERROR_INVALID_ARGUMENT);
+        t0 = mono_ms();
+        assert_int_equal(mlskey_client_wait_self_update(c, GROUP_OK, 200, &ev),
+                         MLSKEY_ERROR_TIMEOUT);
+        assert_true(mono_ms() - t0 >= 190);
+        assert_null(ev.group); /* untouched on failure */
+
+        /* A forged SelfUpdateReady from another connection, unicast to us
+         * with the right signature: not from the daemon, ignored. */
+        dbus_error_init(&err);
+        forger = dbus_connection_open_private(the_bus.address, &err);
+        assert_non_null(forger);
+        assert_true(dbus_bus_register(forger, &err));
+        s = dbus_message_new_signal(GROUP_OK, MLSKEY_GROUP_INTERFACE, "SelfUpdateReady");
+        assert_true(dbus_message_set_destination(s, mlskey_client_unique_name(c)));
+        {
+                DBusMessageIter it, a;
+
+                dbus_message_iter_init_append(s, &it);
+                assert_true(dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "y", &a));
+                assert_true(dbus_message_iter_append_fixed_array(&a, DBUS_TYPE_BYTE, &evil, 4));
+                assert_true(dbus_message_iter_close_container(&it, &a));
+                assert_true(dbus_message_iter_append_basic(&it, DBUS_TYPE_UINT64, &forged_epoch));
+        }
+        assert_true(dbus_connection_send(forger, s, NULL));
+        dbus_connection_flush(forger);
+        dbus_message_unref(s);
+        /* Malformed ones from the daemon itself: (t, ay) and (ay) are not
+         * SelfUpdateReady's (ay, t); dropped, never decoded. */
+        svc_self_update(GROUP_OK, evil, 4, 667, SU_SWAPPED);
+        svc_self_update(GROUP_OK, evil, 4, 668, SU_NO_EPOCH);
+        /* then the real one */
+        svc_self_update(GROUP_OK, (const uint8_t *)"C42", 3, 42, SU_UNICAST);
+        assert_int_equal(mlskey_client_wait_self_update(c, GROUP_OK, 2000, &ev), 0);
+        assert_string_equal(ev.group, GROUP_OK);
+        assert_true(ev.epoch == 42);
+        assert_int_equal(ev.commit.len, 3);
+        assert_memory_equal(ev.commit.data, "C42", 3);
+        assert_non_null(ev.priv_);
+        mlskey_self_update_event_clear(&ev);
+        assert_null(ev.group);
+        assert_null(ev.commit.data);
+        assert_null(ev.priv_);
+        /* the forged one arrived before (the daemon's reply came after it
+         * was flushed) and never shows up; nor do the malformed ones */
+        assert_int_equal(mlskey_client_wait_self_update(c, GROUP_OK, 200, &ev),
+                         MLSKEY_ERROR_TIMEOUT);
+        assert_int_equal(mlskey_client_dispatch(c, 0), 0);
+
+        /* The two kinds share a queue but not their waits: a
+         * SelfUpdateReady, then an EpochChanged. The EpochChanged wait
+         * takes the second and leaves the first queued. */
+        svc_self_update(GROUP_OK, (const uint8_t *)"C43", 3, 43, SU_UNICAST);
+        assert_int_equal(mlskey_group_merge_pending_commit(c, GROUP_OK), 0);
+        assert_int_equal(mlskey_client_wait_epoch_changed(c, GROUP_OK, 2000, &eev), 0);
+        assert_int_equal(eev.epoch_authenticator.len, 4);
+        mlskey_epoch_event_clear(&eev);
+        assert_int_equal(mlskey_client_wait_self_update(c, NULL, 0, &ev), 0);
+        assert_true(ev.epoch == 43);
+        assert_memory_equal(ev.commit.data, "C43", 3);
+        mlskey_self_update_event_clear(&ev);
+        assert_int_equal(mlskey_client_dropped_events(c), 0);
+
+        dbus_connection_close(forger);
+        dbus_connection_unref(forger);
+        mlskey_client_free(c);
+}
+
+/* The application's flow: the callback delivers the commit (here: a log
+ * entry) and merges it, calling the library on the dispatching client;
+ * the resulting EpochChanged comes in a later dispatch, in arrival order
+ * with the other kind. */
+struct flow {
+        char log[16];
+        size_t n;
+        uint64_t su_epoch;
+};
+
+static void
+flow_self_update(struct mlskey_client *c, const struct mlskey_self_update_event *ev,
+                 void *userdata)
+{
+        struct flow *f = userdata;
+
+        assert_true(f->n < sizeof(f->log) - 1);
+        f->log[f->n++] = 'S';
+        f->su_epoch = ev->epoch;
+        assert_int_equal(mlskey_group_merge_pending_commit(c, ev->group), 0);
+}
+
+static void
+flow_epoch(struct mlskey_client *c, const struct mlskey_epoch_event *ev, void *userdata)
+{
+        struct flow *f = userdata;
+
+        (void)c;
+        assert_string_equal(ev->group, GROUP_OK);
+        assert_true(f->n < sizeof(f->log) - 1);
+        f->log[f->n++] = 'E';
+}
+
+static void
+test_bus_self_update_callback_merges(void **state)
+{
+        struct mlskey_client *c = connect_client();
+        struct flow f = { { 0 }, 0, 0 };
+        struct mlskey_buf b = MLSKEY_BUF_INIT;
+
+        (void)state;
+        assert_int_equal(mlskey_client_subscribe_epoch_changed(c, GROUP_OK, flow_epoch, &f, NULL),
+                         0);
+        assert_int_equal(mlskey_client_subscribe_self_update(c, GROUP_OK, flow_self_update, &f,
+                                                             NULL),
+                         0);
+        /* EpochChanged (broadcast by Update, queued by the call), then a
+         * SelfUpdateReady: one dispatch calls both, in that order */
+        assert_int_equal(mlskey_group_update(c, GROUP_OK, NULL, &b), 0);
+        mlskey_buf_clear(&b);
+        svc_self_update(GROUP_OK, (const uint8_t *)"S", 1, 11, SU_UNICAST);
+        assert_int_equal(dispatch_until(c, 2), 2);
+        /* the merge's EpochChanged */
+        assert_int_equal(dispatch_until(c, 1), 1);
+        assert_string_equal(f.log, "ESE");
+        assert_true(f.su_epoch == 11);
+        mlskey_client_free(c);
+}
+
 /* ---- threads ---- */
 
 static struct mlskey_client *shared_client;
@@ -2205,6 +2630,185 @@ test_ctl_operations(void **state)
         assert_non_null(strstr(ctl_err, "NoPendingCommit"));
 }
 
+/* ---- mlskeyctl monitor ---- */
+
+static size_t
+svc_known(void)
+{
+        size_t n;
+
+        pthread_mutex_lock(&svc.lock);
+        n = svc.n_known;
+        pthread_mutex_unlock(&svc.lock);
+        return n;
+}
+
+/*
+ * Starts mlskeyctl --address BUS ARGS in the background (stdout and stderr
+ * to TAG.out and TAG.err in the bus directory) and returns once the fake
+ * daemon knows it (its subscriptions introduced it) and it said so on
+ * stderr.
+ */
+static pid_t
+start_ctl(const char *args, const char *tag)
+{
+        const char *prefix = getenv("MLSKEY_TEST_CTL_PREFIX");
+        size_t known = svc_known();
+        char cmd[2048], errpath[128];
+        pid_t pid;
+
+        snprintf(cmd, sizeof(cmd),
+                 "cd '%s' && exec %s '%s/tools/mlskeyctl' --address '%s' %s >%s.out 2>%s.err",
+                 the_bus.dir, prefix ? prefix : "", TEST_BUILDDIR, the_bus.address, args, tag,
+                 tag);
+        snprintf(errpath, sizeof(errpath), "%s/%s.err", the_bus.dir, tag);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+                _exit(127);
+        }
+        /* up to 20 s: valgrind is slow to start */
+        for (int i = 0; i < 2000; i++) {
+                slurp(errpath, ctl_err, sizeof(ctl_err));
+                if (svc_known() > known && strstr(ctl_err, "mlskeyctl: monitoring"))
+                        return pid;
+                assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
+                usleep(10000);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        fail_msg("mlskeyctl %s did not start monitoring: %s", args, ctl_err);
+        return -1;
+}
+
+/* Waits (up to 20 s) for a start_ctl() process; its outputs go to ctl_out
+ * and ctl_err; returns its exit status. */
+static int
+finish_ctl(pid_t pid, const char *tag)
+{
+        char p[128];
+        int st = 0;
+        pid_t w = 0;
+
+        for (int i = 0; i < 2000 && (w = waitpid(pid, &st, WNOHANG)) == 0; i++)
+                usleep(10000);
+        if (w == 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+        }
+        snprintf(p, sizeof(p), "%s/%s.out", the_bus.dir, tag);
+        slurp(p, ctl_out, sizeof(ctl_out));
+        snprintf(p, sizeof(p), "%s/%s.err", the_bus.dir, tag);
+        slurp(p, ctl_err, sizeof(ctl_err));
+        fprintf(stderr, "# mlskeyctl monitor (%s) -> %d: %s", tag,
+                WIFEXITED(st) ? WEXITSTATUS(st) : -1, ctl_err);
+        assert_int_equal(w, pid); /* it ended by itself */
+        assert_true(WIFEXITED(st));
+        assert_null(strstr(ctl_err, "Sanitizer"));
+        assert_null(strstr(ctl_err, "runtime error"));
+        return WEXITSTATUS(st);
+}
+
+/* The whole file name (under the bus directory) holds exactly data. */
+static void
+file_is(const char *name, const uint8_t *data, size_t len)
+{
+        char path[256];
+        uint8_t *buf = malloc(len + 1);
+        FILE *f;
+        size_t n;
+
+        assert_non_null(buf);
+        snprintf(path, sizeof(path), "%s/%s", the_bus.dir, name);
+        f = fopen(path, "rb");
+        assert_non_null(f);
+        n = fread(buf, 1, len + 1, f);
+        fclose(f);
+        assert_int_equal(n, len);
+        if (len)
+                assert_memory_equal(buf, data, len);
+        free(buf);
+}
+
+static bool
+file_exists(const char *name)
+{
+        char path[256];
+
+        snprintf(path, sizeof(path), "%s/%s", the_bus.dir, name);
+        return access(path, F_OK) == 0;
+}
+
+static void
+test_ctl_monitor_self_update(void **state)
+{
+        struct mlskey_client *c = connect_client();
+        struct mlskey_buf b = MLSKEY_BUF_INIT;
+        uint8_t *commit = make_commit(1000, 9);
+        char dir[128], line[256];
+        uint64_t epoch = 0;
+        pid_t pid;
+
+        (void)state;
+        /* usage: the directory must exist (checked before subscribing) */
+        assert_int_equal(run_ctl("monitor --commit-dir no-such-dir"), 2);
+        assert_non_null(strstr(ctl_err, "not a writable directory"));
+        write_file("plain-file", "x", 1);
+        assert_int_equal(run_ctl("monitor --commit-dir plain-file"), 2);
+        assert_int_equal(run_ctl("monitor --help"), 0);
+        assert_non_null(strstr(ctl_out, "--commit-dir DIR"));
+        assert_non_null(strstr(ctl_out, "PATH self-update epoch=N commit=LEN"));
+
+        snprintf(dir, sizeof(dir), "%s/commits", the_bus.dir);
+        assert_int_equal(mkdir(dir, 0700), 0);
+        pid = start_ctl("monitor 0a0b --count 3 --commit-dir commits", "mon");
+        /* another group: not monitored, no line, no file */
+        svc_self_update(GROUP_OTHER, commit, 1000, 9, SU_UNICAST);
+        /* a self-update, an EpochChanged (broadcast by Update), a
+         * self-update with an empty commit */
+        svc_self_update(GROUP_OK, commit, 1000, 9, SU_UNICAST);
+        assert_int_equal(mlskey_group_update(c, GROUP_OK, NULL, &b), 0);
+        mlskey_buf_clear(&b);
+        assert_int_equal(mlskey_group_get_epoch(c, GROUP_OK, &epoch), 0);
+        svc_self_update(GROUP_OK, (const uint8_t *)"", 0, 10, SU_UNICAST);
+        assert_int_equal(finish_ctl(pid, "mon"), 0);
+        /* one line each, in arrival order; the EpochChanged line as before */
+        snprintf(line, sizeof(line),
+                 GROUP_OK " self-update epoch=9 commit=1000\n" GROUP_OK
+                          " epoch=%llu authenticator=ea0000%02x\n" GROUP_OK
+                          " self-update epoch=10 commit=0\n",
+                 (unsigned long long)epoch, (unsigned)(uint8_t)epoch);
+        assert_string_equal(ctl_out, line);
+        /* DIR/<hex id>-<epoch>.commit, complete, and nothing else (no
+         * temporary file left, nothing for the other group) */
+        file_is("commits/0a0b-9.commit", commit, 1000);
+        file_is("commits/0a0b-10.commit", (const uint8_t *)"", 0);
+        assert_false(file_exists("commits/0e1e-9.commit"));
+        assert_false(file_exists("commits/.0a0b-9.commit.tmp"));
+        assert_false(file_exists("commits/.0a0b-10.commit.tmp"));
+
+        /* without --commit-dir: the line only */
+        pid = start_ctl("monitor --count 1", "mon2");
+        svc_self_update(GROUP_OTHER, commit, 7, 3, SU_UNICAST);
+        assert_int_equal(finish_ctl(pid, "mon2"), 0);
+        assert_string_equal(ctl_out, GROUP_OTHER " self-update epoch=3 commit=7\n");
+
+        /* the directory went away: no line (a script would look for the
+         * file), the error on stderr, exit status 1 */
+        snprintf(dir, sizeof(dir), "%s/gone", the_bus.dir);
+        assert_int_equal(mkdir(dir, 0700), 0);
+        pid = start_ctl("monitor --commit-dir gone", "mon3");
+        assert_int_equal(rmdir(dir), 0);
+        svc_self_update(GROUP_OK, (const uint8_t *)"X", 1, 12, SU_UNICAST);
+        assert_int_equal(finish_ctl(pid, "mon3"), 1);
+        assert_string_equal(ctl_out, "");
+        assert_non_null(strstr(ctl_err, "gone/0a0b-12.commit"));
+
+        free(commit);
+        mlskey_client_free(c);
+}
+
 int
 main(void)
 {
@@ -2221,9 +2825,13 @@ main(void)
                 cmocka_unit_test(test_bus_epoch_changed_dispatch),
                 cmocka_unit_test(test_bus_epoch_changed_wait),
                 cmocka_unit_test(test_bus_daemon_restart_reintroduces),
+                cmocka_unit_test(test_bus_self_update_dispatch),
+                cmocka_unit_test(test_bus_self_update_wait_rejects_forged_and_malformed),
+                cmocka_unit_test(test_bus_self_update_callback_merges),
                 cmocka_unit_test(test_bus_threads_share_a_client),
                 cmocka_unit_test(test_ctl_exit_codes_and_output),
                 cmocka_unit_test(test_ctl_operations),
+                cmocka_unit_test(test_ctl_monitor_self_update),
         };
 
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
