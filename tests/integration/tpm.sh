@@ -12,7 +12,8 @@
 #                        recovery path; `mlskeyctl tpm recover` brings it back
 #   other-tpm            the state directory copied to another TPM: refused
 #   require-without-tpm  mode = require with no TPM: refused; prefer: key file
-#   tpm-identity         a TPM-resident P-256 identity in a group with a
+#   tpm-identity         a TPM-resident P-256 identity creates a group and
+#                        joins another (its KeyPackage TPM-signed), with a
 #                        daemon without TPM, both ways, across a restart
 #   enroll-migration     key file -> TPM (enroll) -> key file (unenroll)
 #   rollback             an old copy of the state (whole or one file) refused
@@ -428,6 +429,33 @@ case_tpm_identity() {
         ctl bob group process "$bg" --in "$w/a2.msg" --out "$w/a2.out" >/dev/null ||
                 fail "bob could not process alice's message after her restart"
         cmp -s "$w/a2" "$w/a2.out" || fail "bob read something else after the restart"
+
+        # The TPM identity JOINS a group: its KeyPackage and leaf are signed
+        # by TPM2_Sign, bob (no TPM) verifies them, adds her, she joins from
+        # the Welcome and both directions verify.
+        local bg2 ag2
+        ctl alice keypackage generate "$aid" --out "$w/alice.kp" || fail "alice keypackage generate"
+        bg2=$(ctl bob group create "$bid" --group-id 626f622d32) || fail "bob group create: $bg2"
+        ctl bob group add "$bg2" "$w/alice.kp" --commit-out "$w/add2.commit" \
+                --welcome-out "$w/add2.welcome" ||
+                fail "bob could not add alice's TPM-signed KeyPackage"
+        ctl bob group merge "$bg2" || fail "bob merge (second group)"
+        ag2=$(ctl alice group join "$aid" --welcome "$w/add2.welcome") ||
+                fail "the TPM identity could not join: $ag2"
+        a=$(ctl alice group epoch "$ag2") && b=$(ctl bob group epoch "$bg2") ||
+                fail "group epoch failed (second group)"
+        [ "$a" = "$b" ] || fail "second group: alice [$a] bob [$b]"
+        printf 'joined with a TPM key' > "$w/a3"
+        ctl alice group encrypt "$ag2" --in "$w/a3" --out "$w/a3.msg" ||
+                fail "alice encrypt (joined group)"
+        ctl bob group process "$bg2" --in "$w/a3.msg" --out "$w/a3.out" >/dev/null ||
+                fail "bob could not verify the joined TPM identity's message"
+        cmp -s "$w/a3" "$w/a3.out" || fail "bob read something else (joined group)"
+        printf 'welcome' > "$w/b3"
+        ctl bob group encrypt "$bg2" --in "$w/b3" --out "$w/b3.msg" || fail "bob encrypt (2)"
+        ctl alice group process "$ag2" --in "$w/b3.msg" --out "$w/b3.out" >/dev/null ||
+                fail "alice could not process bob's message (joined group)"
+        cmp -s "$w/b3" "$w/b3.out" || fail "alice read something else (joined group)"
         stop alice
         stop bob
 }
