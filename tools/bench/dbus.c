@@ -624,6 +624,31 @@ bench_dbus(int argc, char **argv)
                 enc[k] = run(&env, W_ENCRYPT, cl[k], n, true);
                 proc[k] = run(&env, W_PROCESS, cl[k], n, true);
         }
+        /* Sealed epoch changes: Update + MergePendingCommit by alice (a
+         * critical write each: with a TPM, a manifest under a new rollback
+         * counter value and its increment). Last, as bob stays behind. */
+        {
+                enum { COMMITS = 100 };
+                struct mlskey_client *c = client_new(&env);
+                uint64_t lat[COMMITS];
+
+                for (size_t i = 0; i < COMMITS; i++) {
+                        struct mlskey_buf commit = MLSKEY_BUF_INIT;
+                        uint64_t t0 = bench_now_ns();
+                        int r = mlskey_group_update(c, env.ga, NULL, &commit);
+
+                        if (r == 0)
+                                r = mlskey_group_merge_pending_commit(c, env.ga);
+                        if (r < 0)
+                                die_mlskey("Update/MergePendingCommit", r);
+                        lat[i] = bench_now_ns() - t0;
+                        mlskey_buf_clear(&commit);
+                }
+                printf("dbus commit (Update + MergePendingCommit, sealed epoch change) clients=1: "
+                       "median %.3f ms (n=%d)\n",
+                       bench_median_ns(lat, COMMITS) / 1e6, COMMITS);
+                mlskey_client_free(c);
+        }
         for (int k = 0; k < 2; k++)
                 printf("dbus ratio encrypt/bare_call clients=%zu: %.2f (process/bare_call %.2f; "
                        "target encrypt within 1.5x)\n",
