@@ -50,6 +50,7 @@
 #include "mls/messages.h"
 
 #define OBJ_ID_LEN 16
+_Static_assert(OBJ_ID_LEN == MKD_MANIFEST_ID_BYTES, "manifest entries hold engine object ids");
 #define IDENTITY_FORMAT 1 /* IdentityMetadata.format */
 
 struct engine;
@@ -1089,29 +1090,15 @@ man_set(struct engine *e, uint8_t type, const uint8_t *id, uint64_t version, boo
 }
 
 static int
+man_decode_entry(void *ud, uint8_t type, const uint8_t *id, uint64_t version)
+{
+        return man_set(ud, type, id, version, false);
+}
+
+static int
 man_decode(struct engine *e, const uint8_t *p, size_t len)
 {
-        struct mls_reader r, v;
-
-        mls_reader_init(&r, p, len);
-        MLS_TRY(mls_reader_vec(&r, &v));
-        MLS_TRY(mls_reader_done(&r));
-        while (v.left) {
-                const uint8_t *id;
-                uint8_t type;
-                uint64_t version;
-
-                MLS_TRY(mls_reader_u8(&v, &type));
-                MLS_TRY(mls_reader_raw(&v, OBJ_ID_LEN, &id));
-                MLS_TRY(mls_reader_u64(&v, &version));
-                if (type == MKD_OBJ_MANIFEST || !mkd_obj_type_valid(type))
-                        return MLS_E_BAD_STATE;
-                /* Strictly ascending: appending keeps the order. */
-                if (e->n_man && man_cmp(type, id, &e->man[e->n_man - 1]) <= 0)
-                        return MLS_E_BAD_STATE;
-                MLS_TRY(man_set(e, type, id, version, false));
-        }
-        return 0;
+        return mkd_manifest_decode(p, len, man_decode_entry, e);
 }
 
 /* The manifest in memory follows a request's writes. */
@@ -1138,11 +1125,9 @@ man_write(struct engine *e, struct eng_writes *wl, bool critical)
         mls_writer_init(&w);
         MLS_TRY(man_apply(e, wl));
         MLS_TRY(mls_writer_vec_begin(&w, &mark));
-        for (size_t i = 0; i < e->n_man; i++) {
-                MLS_TRY(mls_writer_u8(&w, e->man[i].type));
-                MLS_TRY(mls_writer_raw(&w, e->man[i].id, OBJ_ID_LEN));
-                MLS_TRY(mls_writer_u64(&w, e->man[i].version));
-        }
+        for (size_t i = 0; i < e->n_man; i++)
+                MLS_TRY(mkd_manifest_entry_encode(&w, e->man[i].type, e->man[i].id,
+                                                  e->man[i].version));
         MLS_TRY(mls_writer_vec_end(&w, mark));
         a[MKD_VM_VERSION] = mkd_val_u(e->man_version + 1);
         a[MKD_VM_DATA] = mkd_val_bytes(w.buf, w.len);

@@ -82,20 +82,39 @@ record_clear(struct key_record *kr)
 static int
 record_encode(const struct key_record *kr, struct mls_secret **ret)
 {
-        _mls_secret_ struct mls_secret *k = NULL, *out = NULL;
-        uint8_t *p;
+        _mls_secret_ struct mls_secret *k = NULL;
+        _mls_writer_ struct mls_writer w = { 0 };
 
+        mls_writer_init_secure(&w);
         MLS_TRY(mkd_seal_key_export(kr->key, &k));
-        MLS_TRY(mls_secret_new(RECORD_LEN, &out));
-        p = out->data;
-        p[0] = RECORD_FORMAT;
-        memcpy(p + 1, k->data, MKD_SEAL_KEY_LEN);
-        p += 1 + MKD_SEAL_KEY_LEN;
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(kr->nv_index >> (24 - 8 * i));
-        for (int i = 0; i < 8; i++)
-                p[4 + i] = (uint8_t)(kr->counter_base >> (56 - 8 * i));
-        *ret = MLS_TAKE(out);
+        MLS_TRY(mls_writer_u8(&w, RECORD_FORMAT));
+        MLS_TRY(mls_writer_raw(&w, k->data, k->len));
+        MLS_TRY(mls_writer_u32(&w, kr->nv_index));
+        MLS_TRY(mls_writer_u64(&w, kr->counter_base));
+        return mls_writer_finish_secret(&w, ret);
+}
+
+int
+mkd_key_record_parse(const uint8_t *p, size_t len, uint32_t *ret_nv_index,
+                     uint64_t *ret_counter_base, const uint8_t **ret_key)
+{
+        struct mls_reader r;
+        const uint8_t *key;
+        uint32_t nv;
+        uint64_t base;
+        uint8_t fmt;
+
+        mls_reader_init(&r, p, len);
+        MLS_TRY(mls_reader_u8(&r, &fmt));
+        if (fmt != RECORD_FORMAT)
+                return MLS_E_BAD_STATE;
+        MLS_TRY(mls_reader_raw(&r, MKD_SEAL_KEY_LEN, &key));
+        MLS_TRY(mls_reader_u32(&r, &nv));
+        MLS_TRY(mls_reader_u64(&r, &base));
+        MLS_TRY(mls_reader_done(&r));
+        *ret_nv_index = nv;
+        *ret_counter_base = base;
+        *ret_key = key;
         return 0;
 }
 
@@ -104,16 +123,12 @@ record_decode(const struct mls_secret *s, struct key_record *ret)
 {
         _mls_secret_ struct mls_secret *k = NULL;
         struct key_record kr = { 0 };
-        const uint8_t *p = s->data;
+        const uint8_t *key;
+        int r = mkd_key_record_parse(s->data, s->len, &kr.nv_index, &kr.counter_base, &key);
 
-        if (s->len != RECORD_LEN || p[0] != RECORD_FORMAT)
-                return MLS_E_BAD_STATE;
-        MLS_TRY(mls_secret_from(p + 1, MKD_SEAL_KEY_LEN, &k));
-        p += 1 + MKD_SEAL_KEY_LEN;
-        for (int i = 0; i < 4; i++)
-                kr.nv_index = kr.nv_index << 8 | p[i];
-        for (int i = 0; i < 8; i++)
-                kr.counter_base = kr.counter_base << 8 | p[4 + i];
+        if (r < 0)
+                return r == MLS_E_UNSUPPORTED ? r : MLS_E_BAD_STATE;
+        MLS_TRY(mls_secret_from(key, MKD_SEAL_KEY_LEN, &k));
         MLS_TRY(mkd_seal_key_from_secret(k, &kr.key));
         *ret = kr;
         return 0;

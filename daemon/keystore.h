@@ -133,6 +133,12 @@ MLS_MUST_CHECK int mkd_keystore_recover(int dirfd, const struct mkd_tpm_config *
 /* What mkd_keystore_open would find, without unsealing (for status). */
 MLS_MUST_CHECK int mkd_keystore_inspect(int dirfd, struct mkd_keystore_info *info);
 
+/* The KeyRecord (plaintext of storage.tpm and storage.recovery): views
+ * into p. MLS_E_BAD_STATE for another format, the codec's errors for a
+ * short or long record. */
+MLS_MUST_CHECK int mkd_key_record_parse(const uint8_t *p, size_t len, uint32_t *ret_nv_index,
+                                        uint64_t *ret_counter_base, const uint8_t **ret_key);
+
 /* Parses 64 hex digits (surrounding white space allowed) into key. */
 MLS_MUST_CHECK int mkd_recovery_key_parse(const char *text, size_t len,
                                           uint8_t key[MKD_RECOVERY_KEY_LEN]);

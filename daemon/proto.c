@@ -573,3 +573,48 @@ mkd_wrap_decode(const uint8_t *p, size_t len, struct mkd_wrapped *ret)
         *ret = o;
         return 0;
 }
+
+/* ---- the rollback manifest ---- */
+
+int
+mkd_manifest_entry_encode(struct mls_writer *w, uint8_t type, const uint8_t *id,
+                          uint64_t version)
+{
+        MLS_TRY(mls_writer_u8(w, type));
+        MLS_TRY(mls_writer_raw(w, id, MKD_MANIFEST_ID_BYTES));
+        return mls_writer_u64(w, version);
+}
+
+int
+mkd_manifest_decode(const uint8_t *p, size_t len,
+                    int (*entry)(void *ud, uint8_t type, const uint8_t *id, uint64_t version),
+                    void *ud)
+{
+        struct mls_reader r, v;
+        const uint8_t *prev_id = NULL;
+        uint8_t prev_type = 0;
+
+        mls_reader_init(&r, p, len);
+        MLS_TRY(mls_reader_vec(&r, &v));
+        MLS_TRY(mls_reader_done(&r));
+        while (v.left) {
+                const uint8_t *id;
+                uint8_t type;
+                uint64_t version;
+
+                MLS_TRY(mls_reader_u8(&v, &type));
+                MLS_TRY(mls_reader_raw(&v, MKD_MANIFEST_ID_BYTES, &id));
+                MLS_TRY(mls_reader_u64(&v, &version));
+                if (type == MKD_OBJ_MANIFEST || !mkd_obj_type_valid(type))
+                        return MLS_E_BAD_STATE;
+                /* Strictly ascending (type, id): one entry per object. */
+                if (prev_id && (type < prev_type ||
+                                (type == prev_type &&
+                                 memcmp(id, prev_id, MKD_MANIFEST_ID_BYTES) <= 0)))
+                        return MLS_E_BAD_STATE;
+                MLS_TRY(entry(ud, type, id, version));
+                prev_type = type;
+                prev_id = id;
+        }
+        return 0;
+}

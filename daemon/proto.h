@@ -387,4 +387,23 @@ MLS_MUST_CHECK int mkd_wrap_encode(struct mls_writer *w, const struct mkd_wrappe
  * non-minimal lengths). */
 MLS_MUST_CHECK int mkd_wrap_decode(const uint8_t *p, size_t len, struct mkd_wrapped *ret);
 
+/*
+ * The rollback manifest (plaintext of the MKD_OBJ_MANIFEST object, sealed
+ * by the vault; daemon/vault.c, ROLLBACK):
+ *   struct { uint8 type; opaque id[16]; uint64 version; } entries<V>;
+ * strictly ascending by (type, id); type is an object type other than the
+ * manifest's own. mkd_manifest_decode calls entry() once per entry in
+ * order and stops at its first negative value; a malformed manifest gives
+ * MLS_E_BAD_STATE or the codec's errors (entries already handed out must
+ * then be dropped by the caller).
+ */
+#define MKD_MANIFEST_ID_BYTES 16
+MLS_MUST_CHECK int mkd_manifest_decode(const uint8_t *p, size_t len,
+                                       int (*entry)(void *ud, uint8_t type, const uint8_t *id,
+                                                    uint64_t version),
+                                       void *ud);
+/* One entry appended (between mls_writer_vec_begin/end of the caller). */
+MLS_MUST_CHECK int mkd_manifest_entry_encode(struct mls_writer *w, uint8_t type,
+                                             const uint8_t *id, uint64_t version);
+
 #endif

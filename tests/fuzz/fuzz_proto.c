@@ -4,7 +4,8 @@
  * (daemon/proto.h). The first two bytes choose a side (engine or vault),
  * an op, and whether the rest is that op's arguments or its result; the
  * nested records (identity info, group summary, member) are tried too,
- * and (first byte & 3 == 3) the engine's stored-object wrapper.
+ * and (first byte & 3 == 3) the engine's stored-object wrapper or (with
+ * bit 2 set) the rollback manifest.
  * Whatever decodes must re-encode to exactly the input, every list must
  * iterate to its declared count, and every refusal must be a codec or
  * cap error.
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "tests/fuzz/fuzz.h"
+#include "daemon/object.h"
 #include "daemon/proto.h"
 
 static bool
@@ -84,6 +86,35 @@ check_wrap(const uint8_t *p, size_t len)
         mls_writer_clear(&w);
 }
 
+/* The rollback manifest: what decodes re-encodes to exactly the input. */
+static int
+collect(void *ud, uint8_t type, const uint8_t *id, uint64_t version)
+{
+        struct mls_writer *w = ud;
+
+        FUZZ_ASSERT(mkd_obj_type_valid(type) && type != MKD_OBJ_MANIFEST);
+        return mkd_manifest_entry_encode(w, type, id, version);
+}
+
+static void
+check_manifest(const uint8_t *p, size_t len)
+{
+        struct mls_writer w;
+        size_t mark;
+        int e;
+
+        mls_writer_init(&w);
+        FUZZ_ASSERT(mls_writer_vec_begin(&w, &mark) == 0);
+        e = mkd_manifest_decode(p, len, collect, &w);
+        if (e < 0) {
+                FUZZ_ASSERT(expected_error(e) || e == MLS_E_BAD_STATE);
+        } else {
+                FUZZ_ASSERT(mls_writer_vec_end(&w, mark) == 0);
+                FUZZ_ASSERT(w.len == len && memcmp(w.buf, p, len) == 0);
+        }
+        mls_writer_clear(&w);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -99,7 +130,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 op = mkd_proto_vault_op(data[1]);
                 break;
         case 3:
-                check_wrap(data + 1, size - 1);
+                if (data[0] & 4)
+                        check_manifest(data + 1, size - 1);
+                else
+                        check_wrap(data + 1, size - 1);
                 return 0;
         default:
                 check(data[1] % 3 == 0 ? mkd_schema_identity_info
