@@ -41,6 +41,7 @@
 #include "daemon/keystore.h"
 #include "daemon/log.h"
 #include "daemon/sandbox.h"
+#include "daemon/seal.h"
 
 extern char **environ;
 
@@ -357,19 +358,27 @@ children_stop(struct broker *b, const char *why)
 static int engine_push(struct broker *b, struct b_call *c, const uint8_t *args, size_t len,
                        uint32_t uid);
 
-/* An internal request: the engine (vault) raises the TPM counter. */
+/* An internal request: the engine (vault) raises the TPM counter to the
+ * value of the manifest just made durable — exactly that one: a later
+ * manifest may already be sealed but not yet written. */
 static void
-counter_sync(struct broker *b)
+counter_sync(struct broker *b, uint64_t counter)
 {
-        struct b_call *c = calloc(1, sizeof(*c));
+        _mls_writer_ struct mls_writer w = { 0 };
+        struct mkd_val v[1];
+        struct b_call *c;
 
-        if (!c) {
-                mkd_log_err("out of memory: the rollback counter follows at the next write");
+        mls_writer_init(&w);
+        v[MKD_CS_COUNTER] = mkd_val_u(counter);
+        c = calloc(1, sizeof(*c));
+        if (!c || mkd_proto_encode(&w, mkd_proto_engine_op(MKD_E_COUNTER_SYNC)->args, v) < 0) {
+                free(c);
+                mkd_log_err("the rollback counter follows at the next write");
                 return;
         }
         c->kind = K_COUNTER_SYNC;
         c->op = MKD_E_COUNTER_SYNC;
-        if (engine_push(b, c, NULL, 0, 0) < 0)
+        if (engine_push(b, c, w.buf, w.len, 0) < 0)
                 mkd_log_err("the rollback counter follows at the next write");
 }
 
@@ -677,15 +686,21 @@ engine_reply(struct broker *b, const struct mkd_ipc_frame *f)
         }
         /* Write-ahead: durable before anybody hears of it. */
         if (rep.n_writes) {
+                struct mkd_seal_header mh;
                 bool manifest = false;
 
+                /* The manifest's counter, from its public sealed header
+                 * (authenticated by the vault when it is opened). */
                 for (size_t i = 0; i < rep.n_writes; i++)
-                        manifest |= rep.writes[i].type == MKD_OBJ_MANIFEST;
+                        if (rep.writes[i].type == MKD_OBJ_MANIFEST && !rep.writes[i].del &&
+                            mkd_seal_header_parse(rep.writes[i].blob, rep.writes[i].blob_len,
+                                                  &mh) == 0)
+                                manifest = true;
                 r = mkd_store_apply(b->store, rep.writes, rep.n_writes);
                 /* The rollback counter may follow the manifest now that it
                  * is on disk (never before: see vault.c, ROLLBACK). */
                 if (r == 0 && manifest)
-                        counter_sync(b);
+                        counter_sync(b, mh.counter);
                 if (r < 0) {
                         mkd_log_code(MKD_LOG_ERR, r, "storing the result of %s", op->name);
                         if (c->msg)

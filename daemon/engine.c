@@ -2459,11 +2459,12 @@ static int
 h_counter_sync(struct req *q)
 {
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
-        struct mkd_val out[1];
+        struct mkd_val a[1], out[1];
 
         if (!q->e->rb)
                 return 0;
-        return vault_call(q->e, MKD_V_COUNTER_SYNC, NULL, &f, out);
+        a[MKD_CS_COUNTER] = q->a[MKD_CS_COUNTER];
+        return vault_call(q->e, MKD_V_COUNTER_SYNC, a, &f, out);
 }
 
 static const struct {

@@ -195,6 +195,10 @@ static const struct mkd_field e_test_secrets_result[] = {
 };
 #endif
 
+/* COUNTER_SYNC (engine and vault): the counter value of the manifest the
+ * broker has just made durable (its sealed header's counter field). */
+static const struct mkd_field e_counter_args[] = { F_U64("counter"), F_END };
+
 static const struct mkd_op engine_ops[] = {
         { MKD_E_LOAD, "load", MKD_OPF_LOADING, e_load_args, s_empty },
         { MKD_E_LOAD_DONE, "load-done", MKD_OPF_LOADING | MKD_OPF_ONCE, s_empty, e_index },
@@ -220,7 +224,7 @@ static const struct mkd_op engine_ops[] = {
         { MKD_E_LEAVE, "leave", 0, e_group_args, e_summary_bytes_result },
         { MKD_E_DELETE_GROUP, "delete-group", 0, e_group_args, s_empty },
         { MKD_E_MEMBERS, "members", 0, e_group_args, e_members_result },
-        { MKD_E_COUNTER_SYNC, "counter-sync", 0, s_empty, s_empty },
+        { MKD_E_COUNTER_SYNC, "counter-sync", 0, e_counter_args, s_empty },
         { MKD_E_SELF_UPDATE, "self-update", 0, e_self_update_args, e_self_update_result },
 #ifdef MKD_TEST_OPS
         { MKD_E_TEST_FORBIDDEN_SYSCALL, "test-forbidden-syscall", 0, s_empty, s_empty },
@@ -283,7 +287,7 @@ static const struct mkd_op vault_ops[] = {
         { MKD_V_MANIFEST_SEAL, "manifest-seal", 0, v_manifest_seal_args, v_blob_result },
         { MKD_V_MANIFEST_OPEN, "manifest-open", MKD_OPF_LOADING | MKD_OPF_ONCE, v_manifest_open_args,
           v_blob_result },
-        { MKD_V_COUNTER_SYNC, "counter-sync", 0, s_empty, v_counter_result },
+        { MKD_V_COUNTER_SYNC, "counter-sync", 0, e_counter_args, v_counter_result },
         { MKD_V_HEDGE, "hedge", 0, v_hedge_args, v_sign_result },
         { MKD_V_RANDOM, "random", 0, s_empty, v_random_result },
 #ifdef MKD_TEST_OPS

@@ -345,6 +345,7 @@ enum { MKD_VX_TYPE, MKD_VX_ID, MKD_VX_VERSION, MKD_VX_DATA }; /* seal, unseal */
 enum { MKD_VM_VERSION, MKD_VM_DATA, MKD_VM_CRITICAL };     /* manifest seal */
 enum { MKD_VO_VERSION, MKD_VO_BLOB };                       /* manifest open */
 enum { MKD_VD_ROLLBACK };                                   /* load-done result */
+enum { MKD_CS_COUNTER };                                    /* counter-sync (both) */
 enum { MKD_VH_ID, MKD_VH_LABEL };                           /* hedge */
 
 /* ---- stored object plaintexts ----

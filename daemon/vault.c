@@ -112,7 +112,10 @@ struct vault {
  *     should one come, reuses the current value, at most ROLLBACK_BATCH
  *     times in a row.
  * The TPM counter is raised to c only AFTER the broker has written the
- * manifest durably (MKD_E_COUNTER_SYNC), so a crash in between leaves a
+ * manifest durably (MKD_E_COUNTER_SYNC carries that manifest's c, read
+ * from its public header: a later manifest may be sealed already but not
+ * yet on disk, so "the latest sealed value" would be wrong), so a crash
+ * in between leaves a
  * manifest one step ahead of the TPM (accepted at start, and the TPM is
  * brought up to it), never behind. At start the manifest must carry
  * c >= the TPM's value: an older copy of the state directory (whose newest
@@ -758,9 +761,15 @@ h_counter_sync(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
 {
         struct mkd_val out[1];
 
-        (void)a;
-        if (v->rb)
-                MLS_TRY(counter_raise(v, v->pending));
+        /* Up to the durable manifest's value, which this vault sealed:
+         * never above what it handed out (a broker claiming so is
+         * refused), and never to a later manifest that may not be on disk
+         * yet. */
+        if (v->rb) {
+                if (a[MKD_CS_COUNTER].u > v->pending)
+                        return MLS_E_INVALID_ARGUMENT;
+                MLS_TRY(counter_raise(v, a[MKD_CS_COUNTER].u));
+        }
         out[0] = mkd_val_u(v->tpm_value);
         return mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_COUNTER_SYNC)->result, out);
 }
