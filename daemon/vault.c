@@ -115,9 +115,9 @@ struct vault {
  * manifest durably (MKD_E_COUNTER_SYNC carries that manifest's c, read
  * from its public header: a later manifest may be sealed already but not
  * yet on disk, so "the latest sealed value" would be wrong), so a crash
- * in between leaves a
- * manifest one step ahead of the TPM (accepted at start, and the TPM is
- * brought up to it), never behind. At start the manifest must carry
+ * in between leaves the
+ * manifest on disk ahead of the TPM (by the writes in flight; accepted at
+ * start, and the TPM is brought up to it), never behind. At start the manifest must carry
  * c >= the TPM's value: an older copy of the state directory (whose newest
  * manifest predates the last increment) is refused as a rollback, and the
  * engine refuses any object older than its manifest entry or missing from
