@@ -973,9 +973,13 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
         r = mkd_keystore_open(state_dirfd, tpm, v.rng, &v.key, &v.tpm, &v.ks);
         (void)close(state_dirfd);
         if (r < 0) {
+                /* Every failure here is a refusal to start (a missing or
+                 * damaged key, a TPM that refuses): restarting would only
+                 * refuse again, so tell the broker not to (main() exits
+                 * MKD_EXIT_CONFIG for these codes; others are mapped). */
                 mkd_log_code(MKD_LOG_ERR, r, "storage key");
                 mls_entropy_free(v.entropy);
-                return r;
+                return r == MLS_E_NOMEM || r == MLS_E_IO ? r : MLS_E_BAD_STATE;
         }
 #ifdef HAVE_TPM
         if (v.tpm) {
