@@ -74,5 +74,15 @@ if nm -D --defined-only "$lib" | awk '$2 == "T"' | grep -v '@@LIBMLSKEY_' | grep
         nm -D --defined-only "$lib" | awk '$2 == "T"' | grep -v '@@LIBMLSKEY_' >&2
         fail=1
 fi
-echo "exported: $(echo "$exported" | wc -l) functions"
+# Every function stays in the version node that introduced it (a symbol
+# never moves between nodes: that would break binaries linked earlier).
+sym="$top_srcdir/client-lib/libmlskey.sym"
+want=$(awk '/^LIBMLSKEY_[0-9.]+ *\{/ { node = $1 } /^ +mlskey_[a-z0-9_]+;/ { gsub(/[ ;]/, ""); print $0 "@@" node }' "$sym" | sort)
+have=$(nm -D --defined-only "$lib" | awk '$2 == "T" { print $3 }' | sort)
+if [ "$want" != "$have" ]; then
+        echo "FAIL: exports and their version nodes differ from $sym (< script, > library):" >&2
+        diff <(echo "$want") <(echo "$have") >&2 || true
+        fail=1
+fi
+echo "exported: $(echo "$exported" | wc -l) functions in $(echo "$want" | sed 's/.*@@//' | sort -u | wc -l) version nodes"
 exit $fail
