@@ -50,29 +50,11 @@ read_recovery(const char *path, uint8_t key[MKD_RECOVERY_KEY_LEN])
         return r;
 }
 
-static const char *
-pcrs_text(enum mkd_pcr_bank bank, uint32_t mask, char *buf, size_t len)
-{
-        static const char *const names[] = { "", "sha1", "sha256", "sha384", "sha512" };
-        size_t n;
-
-        if (bank == MKD_PCR_BANK_NONE || (unsigned)bank >= MLS_ARRAY_SIZE(names)) {
-                snprintf(buf, len, "none");
-                return buf;
-        }
-        n = (size_t)snprintf(buf, len, "%s:", names[bank]);
-        for (unsigned i = 0; i < 24 && n < len; i++)
-                if (mask & (1u << i))
-                        n += (size_t)snprintf(buf + n, len - n, "%s%u",
-                                              buf[n - 1] == ':' ? "" : ",", i);
-        return buf;
-}
-
 static int
 status(int dirfd, const struct mkd_policy *p, const struct mkd_tpm_config *cfg, bool running)
 {
         struct mkd_keystore_info info;
-        char a[96];
+        char a[MKD_PCRS_TEXT_MAX];
         bool key_file;
         int r;
 
@@ -82,11 +64,11 @@ status(int dirfd, const struct mkd_policy *p, const struct mkd_tpm_config *cfg, 
         key_file = faccessat(dirfd, MKD_SEAL_KEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
         printf("mode: %s\n", mkd_tpm_mode_name(p->tpm_mode));
         printf("tcti: %s\n", cfg->tcti);
-        printf("pcrs: %s\n", pcrs_text(cfg->pcr_bank, cfg->pcr_mask, a, sizeof(a)));
+        printf("pcrs: %s\n", mkd_pcrs_text(cfg->pcr_bank, cfg->pcr_mask, a));
         printf("storage-key: %s\n", info.sealed ? "tpm-sealed" : key_file ? "key-file" : "none");
         if (info.sealed)
                 printf("sealed-to-pcrs: %s\n",
-                       info.pcr_bound ? pcrs_text(info.pcr_bank, info.pcr_mask, a, sizeof(a))
+                       info.pcr_bound ? mkd_pcrs_text(info.pcr_bank, info.pcr_mask, a)
                                       : "none");
         printf("recovery-key: %s\n", info.recovery ? "enrolled" : "none");
         printf("daemon: %s\n", running ? "running" : "stopped");

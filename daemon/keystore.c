@@ -44,25 +44,6 @@ mkd_tpm_config_from_policy(const struct mkd_policy *p, struct mkd_tpm_config *re
 }
 
 #ifdef HAVE_TPM
-/* "sha256:7,8" (or "none"). */
-static const char *
-pcrs_format(enum mkd_pcr_bank bank, uint32_t mask, char *buf, size_t len)
-{
-        static const char *const names[] = { "none", "sha1", "sha256", "sha384", "sha512" };
-        size_t n;
-
-        if (bank == MKD_PCR_BANK_NONE || (unsigned)bank >= MLS_ARRAY_SIZE(names)) {
-                snprintf(buf, len, "none");
-                return buf;
-        }
-        n = (size_t)snprintf(buf, len, "%s:", names[bank]);
-        for (unsigned i = 0; i < 24 && n < len; i++)
-                if (mask & (1u << i))
-                        n += (size_t)snprintf(buf + n, len - n, "%s%u",
-                                              buf[n - 1] == ':' ? "" : ",", i);
-        return buf;
-}
-
 /* ---- key record ---- */
 
 struct key_record {
@@ -328,7 +309,7 @@ unseal_from_tpm(struct mkd_tpm *t, const struct mls_bytes *blob, struct key_reco
         struct mkd_tpm_pcrs sel = { 0 };
         uint32_t changed = 0;
         bool bound = false;
-        char a[96], c[96];
+        char a[MKD_PCRS_TEXT_MAX], c[MKD_PCRS_TEXT_MAX];
         int r;
 
         r = mkd_tpm_unseal(t, blob->data, blob->len, &rec, &changed);
@@ -339,8 +320,8 @@ unseal_from_tpm(struct mkd_tpm *t, const struct mls_bytes *blob, struct key_reco
                             "%s and PCR(s) %s changed since (%s). Recovery: stop the daemon "
                             "and run `mlskeyctl tpm recover --recovery-key FILE` with the "
                             "recovery key that `mlskeyctl tpm enroll` printed",
-                            MKD_KEYSTORE_TPM_FILE, pcrs_format(sel.bank, sel.mask, a, sizeof(a)),
-                            changed ? pcrs_format(sel.bank, changed, c, sizeof(c)) : "(unknown)",
+                            MKD_KEYSTORE_TPM_FILE, mkd_pcrs_text(sel.bank, sel.mask, a),
+                            changed ? mkd_pcrs_text(sel.bank, changed, c) : "(unknown)",
                             mkd_tpm_last_error(t));
                 return r;
         }
@@ -556,7 +537,7 @@ mkd_keystore_enroll(int dirfd, const struct mkd_tpm_config *cfg, const struct ml
         _key_record_ struct key_record kr = { 0 };
         struct mkd_tpm *t = NULL;
         struct mls_bytes blob = { 0 };
-        char pcrs[96];
+        char pcrs[MKD_PCRS_TEXT_MAX];
         int r;
 
         MLS_TRY(admin_tpm(cfg, &t));
@@ -584,7 +565,7 @@ mkd_keystore_enroll(int dirfd, const struct mkd_tpm_config *cfg, const struct ml
         if (r == 0)
                 mkd_log_info("the storage key is sealed to the TPM (PCRs: %s) with a new "
                              "recovery key",
-                             pcrs_format(cfg->pcr_bank, cfg->pcr_mask, pcrs, sizeof(pcrs)));
+                             mkd_pcrs_text(cfg->pcr_bank, cfg->pcr_mask, pcrs));
         mkd_tpm_close(t);
         return r;
 }
@@ -643,7 +624,7 @@ mkd_keystore_recover(int dirfd, const struct mkd_tpm_config *cfg,
         _key_record_ struct key_record kr = { 0 };
         struct mls_bytes blob = { 0 };
         struct mkd_tpm *t = NULL;
-        char pcrs[96];
+        char pcrs[MKD_PCRS_TEXT_MAX];
         int r;
 
         r = mkd_file_read(dirfd, MKD_KEYSTORE_RECOVERY_FILE, RECOVERY_BLOB_LEN, &blob);
@@ -660,7 +641,7 @@ mkd_keystore_recover(int dirfd, const struct mkd_tpm_config *cfg,
                 r = seal_to_tpm(dirfd, t, cfg, &kr);
         if (r == 0)
                 mkd_log_info("the storage key is sealed to the TPM again (PCRs: %s)",
-                             pcrs_format(cfg->pcr_bank, cfg->pcr_mask, pcrs, sizeof(pcrs)));
+                             mkd_pcrs_text(cfg->pcr_bank, cfg->pcr_mask, pcrs));
         mkd_tpm_close(t);
         return r;
 }

@@ -630,20 +630,30 @@ mkd_policy_load(const char *path, struct mkd_policy *ret_policy, char err[MKD_PO
 
 /* ---- rendering ---- */
 
-static void
-render_pcrs(const struct mkd_policy *p, char out[128])
+const char *
+mkd_pcrs_format(enum mkd_pcr_bank bank, uint32_t mask, char out[MKD_PCRS_TEXT_MAX])
 {
-        size_t n = 0;
+        size_t n;
 
         out[0] = '\0';
-        if (p->pcr_bank == MKD_PCR_BANK_NONE || (size_t)p->pcr_bank >= MLS_ARRAY_SIZE(pcr_bank_names))
-                return;
-        n = (size_t)snprintf(out, 128, "%s:", pcr_bank_names[p->pcr_bank]);
+        if (bank == MKD_PCR_BANK_NONE || (size_t)bank >= MLS_ARRAY_SIZE(pcr_bank_names))
+                return out;
+        n = (size_t)snprintf(out, MKD_PCRS_TEXT_MAX, "%s:", pcr_bank_names[bank]);
         for (unsigned i = 0; i < MKD_POLICY_PCR_COUNT; i++) {
-                if (!(p->pcr_mask & (UINT32_C(1) << i)))
+                if (!(mask & (UINT32_C(1) << i)))
                         continue;
-                n += (size_t)snprintf(out + n, 128 - n, "%s%u", out[n - 1] == ':' ? "" : ",", i);
+                n += (size_t)snprintf(out + n, MKD_PCRS_TEXT_MAX - n, "%s%u",
+                                      out[n - 1] == ':' ? "" : ",", i);
         }
+        return out;
+}
+
+const char *
+mkd_pcrs_text(enum mkd_pcr_bank bank, uint32_t mask, char out[MKD_PCRS_TEXT_MAX])
+{
+        if (!mkd_pcrs_format(bank, mask, out)[0])
+                snprintf(out, MKD_PCRS_TEXT_MAX, "none");
+        return out;
 }
 
 int
@@ -654,7 +664,7 @@ mkd_policy_foreach(const struct mkd_policy *p,
                 const struct key_def *k = &keys[i];
                 struct mkd_policy_entry e = { .section = k->section, .key = k->key, .name = k->name,
                                               .type = MKD_POLICY_STRING };
-                char pcrs[128];
+                char pcrs[MKD_PCRS_TEXT_MAX];
                 uint32_t v32;
                 int r;
 
@@ -669,7 +679,7 @@ mkd_policy_foreach(const struct mkd_policy *p,
                         e.str = p->tpm_tcti;
                         break;
                 case K_PCRS:
-                        render_pcrs(p, pcrs);
+                        mkd_pcrs_format(p->pcr_bank, p->pcr_mask, pcrs);
                         e.str = pcrs;
                         break;
                 case K_EXPORT:

@@ -136,6 +136,13 @@ MLS_MUST_CHECK int mkd_policy_foreach(const struct mkd_policy *p,
  * policy (NUL-terminated, malloc'd, in *ret_text). */
 MLS_MUST_CHECK int mkd_policy_render_ini(const struct mkd_policy *p, char **ret_text);
 
+/* A PCR selection in the policy's canonical form, "sha256:7,8"; "" for
+ * MKD_PCR_BANK_NONE. Returns out. */
+#define MKD_PCRS_TEXT_MAX 128
+const char *mkd_pcrs_format(enum mkd_pcr_bank bank, uint32_t mask, char out[MKD_PCRS_TEXT_MAX]);
+/* The same for messages: "none" instead of "". */
+const char *mkd_pcrs_text(enum mkd_pcr_bank bank, uint32_t mask, char out[MKD_PCRS_TEXT_MAX]);
+
 const char *mkd_seccomp_mode_name(enum mkd_seccomp_mode m);
 const char *mkd_tpm_mode_name(enum mkd_tpm_mode m);
 const char *mkd_export_policy_name(enum mkd_export_policy m);
