@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "daemon/fileio.h"
 #include "daemon/keystore.h"
 #include "daemon/log.h"
 #include "daemon/policy.h"
@@ -19,13 +20,6 @@
 #ifdef HAVE_TPM
 #include "daemon/tpm.h"
 #endif
-
-static void
-closep(int *fd)
-{
-        if (*fd >= 0)
-                close(*fd);
-}
 
 /* The recovery key from a file ("-": stdin). */
 static int
@@ -99,7 +93,7 @@ status(int dirfd, const struct mkd_policy *p, const struct mkd_tpm_config *cfg, 
 int
 mkd_admin_main(const char *cmd, const struct mkd_broker_options *opt, const char *recovery_path)
 {
-        _mls_cleanup_(closep) int dirfd = -1;
+        _mkd_cleanup_close_ int dirfd = -1;
         char err[MKD_POLICY_ERR_MAX], dirbuf[4096];
         char hex[MKD_RECOVERY_HEX_LEN + 1];
         uint8_t rk[MKD_RECOVERY_KEY_LEN];

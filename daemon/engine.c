@@ -967,14 +967,6 @@ drop_group(struct engine *e, struct eng_group *g)
 
 #define RANDOM_REFRESH 4096
 
-static int
-getrandom_fill(void *ctx, uint8_t *buf, size_t len)
-{
-        (void)ctx;
-        randombytes_buf(buf, len);
-        return 0;
-}
-
 /* RFC 8937: the vault signs a fresh tag1 with the identity's key; the
  * first signature keys the hedge, later ones are mixed in. A failure is
  * logged and leaves the pool working (getrandom is still fresh input). */
@@ -2630,7 +2622,9 @@ mkd_engine_main(int broker_fd, int vault_fd, enum mkd_seccomp_mode mode)
         if (r < 0)
                 return r;
         {
-                const struct mls_entropy_source primary = { .fill = getrandom_fill };
+                /* getrandom (libsodium's randombytes), fresh for every block */
+                const struct mls_entropy_source primary = { .fill = mls_rng_system()->fill,
+                                                            .ctx = mls_rng_system()->ctx };
 
                 r = mls_entropy_new(&primary, &e.entropy);
                 if (r < 0) {

@@ -13,6 +13,14 @@
 #include "daemon/fileio.h"
 #include "daemon/log.h"
 
+void
+mkd_closep(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
 int
 mkd_write_all(int fd, const uint8_t *p, size_t n)
 {

@@ -7,6 +7,10 @@
 #include "mls/codec.h"
 #include "mls/common.h"
 
+/* Closes *fd if it is open (>= 0): the cleanup of _mkd_cleanup_close_. */
+void mkd_closep(int *fd);
+#define _mkd_cleanup_close_ _mls_cleanup_(mkd_closep)
+
 /* Writes all of p[0..n) to fd, retrying on EINTR and short writes;
  * MLS_E_STORAGE on any error (errno tells which). */
 MLS_MUST_CHECK int mkd_write_all(int fd, const uint8_t *p, size_t n);

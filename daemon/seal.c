@@ -94,13 +94,6 @@ mkd_seal_key_from_secret(const struct mls_secret *s, struct mkd_seal_key **ret_k
         return 0;
 }
 
-static void
-closep(int *fd)
-{
-        if (*fd >= 0)
-                close(*fd);
-}
-#define _cleanup_close_ _mls_cleanup_(closep)
 
 static int
 take_fd(int *fd)
@@ -193,7 +186,7 @@ key_file_write(int dirfd, const struct mkd_seal_key *from, const struct mls_rng 
                struct mkd_seal_key **ret_key)
 {
         _mkd_seal_key_ struct mkd_seal_key *k = NULL;
-        _cleanup_close_ int fd = -1;
+        _mkd_cleanup_close_ int fd = -1;
         int r;
 
         MLS_TRY(key_alloc(&k));
@@ -248,7 +241,7 @@ mkd_seal_key_load_or_create(int dirfd, const struct mls_rng *rng, struct mkd_sea
 {
         /* Twice at most: a concurrent creator wins the rename, we load. */
         for (int attempt = 0; attempt < 2; attempt++) {
-                _cleanup_close_ int fd = -1;
+                _mkd_cleanup_close_ int fd = -1;
                 struct mkd_seal_key *k = NULL;
                 int r;
 
@@ -283,7 +276,7 @@ mkd_seal_key_load_or_create(int dirfd, const struct mls_rng *rng, struct mkd_sea
 int
 mkd_seal_key_load(int dirfd, struct mkd_seal_key **ret_key)
 {
-        _cleanup_close_ int fd = -1;
+        _mkd_cleanup_close_ int fd = -1;
 
         fd = openat(dirfd, MKD_SEAL_KEY_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0 && errno == ENOENT)

@@ -31,13 +31,6 @@ struct mkd_store {
         int typefd[5]; /* indexed by enum mkd_obj_type */
 };
 
-static void
-closep(int *fd)
-{
-        if (*fd >= 0)
-                close(*fd);
-}
-#define _cleanup_close_ _mls_cleanup_(closep)
 
 static void
 hex_encode(const uint8_t *p, size_t n, char *out)
@@ -198,7 +191,7 @@ int
 mkd_store_put(struct mkd_store *s, uint8_t type, const uint8_t *id, size_t id_len,
               uint64_t version, const uint8_t *blob, size_t len)
 {
-        _cleanup_close_ int fd = -1;
+        _mkd_cleanup_close_ int fd = -1;
         struct mkd_seal_header h;
         char name[HEX_ID_MAX + 1], tmp[REL_PATH_MAX];
         uint8_t rnd[8];
@@ -395,7 +388,7 @@ static bool
 read_object(const struct loader *ld, int tfd, const char *name, const char *path,
             struct mls_bytes *ret)
 {
-        _cleanup_close_ int fd = -1;
+        _mkd_cleanup_close_ int fd = -1;
         _mls_free_ uint8_t *buf = NULL;
         struct stat st;
         size_t have = 0;

@@ -548,14 +548,6 @@ h_load_done(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
 
 /* ---- entropy ---- */
 
-static int
-getrandom_fill(void *ctx, uint8_t *buf, size_t len)
-{
-        (void)ctx;
-        randombytes_buf(buf, len);
-        return 0;
-}
-
 #ifdef HAVE_TPM
 static int
 tpm_fill(void *ctx, uint8_t *buf, size_t len)
@@ -960,7 +952,9 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
          * broker, before the sandbox closes every file; the TPM connection
          * (if any) stays open. */
         {
-                const struct mls_entropy_source primary = { .fill = getrandom_fill };
+                /* getrandom (libsodium's randombytes), fresh for every block */
+                const struct mls_entropy_source primary = { .fill = mls_rng_system()->fill,
+                                                            .ctx = mls_rng_system()->ctx };
 
                 r = mls_entropy_new(&primary, &v.entropy);
                 if (r < 0) {
