@@ -1136,7 +1136,7 @@ man_write(struct engine *e, struct eng_writes *wl, bool critical)
 static int
 man_check(struct engine *e, uint8_t type, const uint8_t *id, uint64_t version)
 {
-        const struct man_entry *m;
+        struct man_entry *m;
 
         if (!e->man_loaded)
                 return 0;
@@ -1155,7 +1155,7 @@ man_check(struct engine *e, uint8_t type, const uint8_t *id, uint64_t version)
                 return MLS_E_ROLLBACK;
         }
         /* Newer: the next manifest lists what is on disk now. */
-        ((struct man_entry *)m)->version = version;
+        m->version = version;
         return 0;
 }
 

@@ -141,20 +141,25 @@ recovery_unwrap(const uint8_t *blob, size_t len, const uint8_t r[MKD_RECOVERY_KE
                 struct key_record *ret)
 {
         _mls_secret_ struct mls_secret *rec = NULL;
-        const uint8_t *nonce = blob + RECOVERY_AD_LEN;
+        const uint8_t *magic, *nonce, *ct;
+        struct mls_reader rd;
+        uint16_t format;
 
-        if (len != RECOVERY_BLOB_LEN)
-                return len < RECOVERY_BLOB_LEN ? MLS_E_TRUNCATED : MLS_E_TRAILING;
-        if (memcmp(blob, RECOVERY_MAGIC, RECOVERY_MAGIC_LEN) != 0)
+        /* RecoveryBlob (keystore.h): magic, format, nonce, ciphertext. */
+        mls_reader_init(&rd, blob, len);
+        MLS_TRY(mls_reader_raw(&rd, RECOVERY_MAGIC_LEN, &magic));
+        if (memcmp(magic, RECOVERY_MAGIC, RECOVERY_MAGIC_LEN) != 0)
                 return MLS_E_INVALID_MESSAGE;
-        if (blob[RECOVERY_MAGIC_LEN] != (RECOVERY_FORMAT >> 8) ||
-            blob[RECOVERY_MAGIC_LEN + 1] != (RECOVERY_FORMAT & 0xff))
+        MLS_TRY(mls_reader_u16(&rd, &format));
+        if (format != RECOVERY_FORMAT)
                 return MLS_E_UNSUPPORTED;
+        MLS_TRY(mls_reader_raw(&rd, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &nonce));
+        MLS_TRY(mls_reader_raw(&rd, RECORD_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES, &ct));
+        MLS_TRY(mls_reader_done(&rd));
         MLS_TRY(mls_secret_new(RECORD_LEN, &rec));
         if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-                    rec->data, NULL, NULL, nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-                    RECORD_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES, blob,
-                    RECOVERY_AD_LEN, nonce, r) != 0)
+                    rec->data, NULL, NULL, ct, RECORD_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES,
+                    blob, RECOVERY_AD_LEN, nonce, r) != 0)
                 return MLS_E_DECRYPT;
         return record_decode(rec, ret);
 }

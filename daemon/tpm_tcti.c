@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include "daemon/tpm_tcti.h"
+#include "mls/codec.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -114,14 +115,17 @@ sock_receive(TSS2_TCTI_CONTEXT *ctx, size_t *size, uint8_t *response, int32_t ti
         if (!s->awaiting)
                 return TSS2_TCTI_RC_BAD_SEQUENCE;
         if (s->resp_len == 0) {
+                struct mls_reader r;
+                uint16_t tag;
                 uint32_t len;
 
                 rc = read_exact(s->fd, s->resp, RESP_HEADER, timeout);
                 if (rc != TSS2_RC_SUCCESS)
                         return rc;
-                len = (uint32_t)s->resp[2] << 24 | (uint32_t)s->resp[3] << 16 |
-                      (uint32_t)s->resp[4] << 8 | s->resp[5];
-                if (len < RESP_HEADER || len > RESP_MAX)
+                /* TPM response header: tag, responseSize, responseCode. */
+                mls_reader_init(&r, s->resp, RESP_HEADER);
+                if (mls_reader_u16(&r, &tag) < 0 || mls_reader_u32(&r, &len) < 0 ||
+                    len < RESP_HEADER || len > RESP_MAX)
                         return TSS2_TCTI_RC_MALFORMED_RESPONSE;
                 rc = read_exact(s->fd, s->resp + RESP_HEADER, len - RESP_HEADER, -1);
                 if (rc != TSS2_RC_SUCCESS)
