@@ -44,6 +44,7 @@
 #include "daemon/object.h"
 #include "daemon/proto.h"
 #include "daemon/sandbox.h"
+#include "daemon/serve.h"
 #include "mls/crypto.h"
 #include "mls/entropy.h"
 #include "mls/group.h"
@@ -2511,21 +2512,8 @@ serve_one(struct engine *e, const struct mkd_ipc_frame *f)
 
         mls_writer_init_pool(&res, e->pool);
         mls_writer_init_pool(&out, e->pool);
-        r = mkd_ipc_request_parse(f->data, f->len, &rq);
-        if (r < 0) {
-                mkd_log_code(MKD_LOG_ERR, r, "malformed request from the broker");
-                return r;
-        }
-        op = mkd_op_gate_check(&e->gate, mkd_proto_engine_op(rq.op), MKD_E_LOAD_DONE);
-        if (!op) {
-                mkd_log_err("op %u not allowed now: the broker is presumed compromised", rq.op);
-                return MLS_E_INVALID_MESSAGE;
-        }
-        r = mkd_proto_decode(op->args, rq.args, rq.args_len, a);
-        if (r < 0) {
-                mkd_log_code(MKD_LOG_ERR, r, "malformed arguments of %s", op->name);
-                return r;
-        }
+        MLS_TRY(mkd_serve_accept(f, &e->gate, mkd_proto_engine_op, MKD_E_LOAD_DONE, "broker", &rq,
+                                 &op, a));
         for (size_t i = 0; i < MLS_ARRAY_SIZE(engine_handlers); i++)
                 if (engine_handlers[i].op == op->op)
                         fn = engine_handlers[i].fn;

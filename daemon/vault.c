@@ -47,6 +47,7 @@
 #include "daemon/object.h"
 #include "daemon/proto.h"
 #include "daemon/sandbox.h"
+#include "daemon/serve.h"
 #include "daemon/seal.h"
 #include "mls/crypto.h"
 #include "mls/entropy.h"
@@ -845,25 +846,12 @@ serve_one(struct vault *v, const struct mkd_ipc_frame *f)
         _mls_writer_ struct mls_writer res = { 0 }, out = { 0 };
         vault_handler fn = NULL;
         struct mkd_ipc_reply rep = { 0 };
-        int r, status;
+        int status;
 
         mls_writer_init_pool(&res, v->pool);
         mls_writer_init_pool(&out, v->pool);
-        r = mkd_ipc_request_parse(f->data, f->len, &req);
-        if (r < 0) {
-                mkd_log_code(MKD_LOG_ERR, r, "malformed request from the engine");
-                return r;
-        }
-        op = mkd_op_gate_check(&v->gate, mkd_proto_vault_op(req.op), MKD_V_LOAD_DONE);
-        if (!op) {
-                mkd_log_err("op %u not allowed now: the engine is presumed compromised", req.op);
-                return MLS_E_INVALID_MESSAGE;
-        }
-        r = mkd_proto_decode(op->args, req.args, req.args_len, a);
-        if (r < 0) {
-                mkd_log_code(MKD_LOG_ERR, r, "malformed arguments of %s", op->name);
-                return r;
-        }
+        MLS_TRY(mkd_serve_accept(f, &v->gate, mkd_proto_vault_op, MKD_V_LOAD_DONE, "engine", &req,
+                                 &op, a));
         for (size_t i = 0; i < MLS_ARRAY_SIZE(vault_handlers); i++)
                 if (vault_handlers[i].op == op->op)
                         fn = vault_handlers[i].fn;
