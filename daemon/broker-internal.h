@@ -176,8 +176,9 @@ struct broker {
 uint64_t b_now_ms(void);
 struct b_identity *b_find_identity(struct broker *b, const uint8_t *id, size_t len);
 struct b_group *b_find_group(struct broker *b, const uint8_t *id, size_t len);
-/* Queues a request for the engine; args is the encoded argument list.
- * Takes a reference on msg. */
+/* Queues a request for the engine with the arguments args (encoded here).
+ * Takes a reference on msg, the D-Bus call it answers; msg NULL: an
+ * internal request (counter sync, self-update) that answers nobody. */
 MLS_MUST_CHECK int b_call_engine(struct broker *b, enum b_kind kind, uint16_t op, DBusMessage *msg,
                                  const uint8_t obj[B_ID_LEN], uint32_t uid,
                                  const struct mkd_val *args);

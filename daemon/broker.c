@@ -364,21 +364,9 @@ static int engine_push(struct broker *b, struct b_call *c, const uint8_t *args, 
 static void
 counter_sync(struct broker *b, uint64_t counter)
 {
-        _mls_writer_ struct mls_writer w = { 0 };
-        struct mkd_val v[1];
-        struct b_call *c;
+        struct mkd_val v[1] = { [MKD_CS_COUNTER] = mkd_val_u(counter) };
 
-        mls_writer_init(&w);
-        v[MKD_CS_COUNTER] = mkd_val_u(counter);
-        c = calloc(1, sizeof(*c));
-        if (!c || mkd_proto_encode(&w, mkd_proto_engine_op(MKD_E_COUNTER_SYNC)->args, v) < 0) {
-                free(c);
-                mkd_log_err("the rollback counter follows at the next write");
-                return;
-        }
-        c->kind = K_COUNTER_SYNC;
-        c->op = MKD_E_COUNTER_SYNC;
-        if (engine_push(b, c, w.buf, w.len, 0) < 0)
+        if (b_call_engine(b, K_COUNTER_SYNC, MKD_E_COUNTER_SYNC, NULL, NULL, 0, v) < 0)
                 mkd_log_err("the rollback counter follows at the next write");
 }
 
@@ -421,23 +409,13 @@ self_update_setup(struct broker *b)
 static void
 self_update_tick(struct broker *b)
 {
-        _mls_writer_ struct mls_writer w = { 0 };
         struct mkd_val v[2];
-        struct b_call *c;
 
-        /* If anything below fails: try again a period later. */
+        /* If this fails: try again a period later. */
         b->su_next = b_now_ms() + b->su_period_ms;
-        mls_writer_init(&w);
         v[MKD_SUA_INTERVAL_MS] = mkd_val_u(b->su_interval_ms);
         v[MKD_SUA_MAX_GROUPS] = mkd_val_u(MKD_SELF_UPDATE_BATCH);
-        if (mkd_proto_encode(&w, mkd_proto_engine_op(MKD_E_SELF_UPDATE)->args, v) < 0)
-                return;
-        c = calloc(1, sizeof(*c));
-        if (!c)
-                return;
-        c->kind = K_SELF_UPDATE;
-        c->op = MKD_E_SELF_UPDATE;
-        if (engine_push(b, c, w.buf, w.len, 0) == 0)
+        if (b_call_engine(b, K_SELF_UPDATE, MKD_E_SELF_UPDATE, NULL, NULL, 0, v) == 0)
                 b->su_inflight = true;
 }
 
@@ -603,7 +581,7 @@ b_call_engine(struct broker *b, enum b_kind kind, uint16_t op, DBusMessage *msg,
         }
         c->kind = kind;
         c->op = op;
-        c->msg = dbus_message_ref(msg);
+        c->msg = msg ? dbus_message_ref(msg) : NULL; /* NULL: an internal request */
         if (obj)
                 memcpy(c->obj, obj, B_ID_LEN);
         return engine_push(b, c, w.buf, w.len, uid);
