@@ -293,37 +293,33 @@ group_free(struct eng_group *g)
         free(g);
 }
 
+/* The element of arr[0..n) (pointers to objects with an `id` of
+ * OBJ_ID_LEN bytes) whose id is idp[0..len), or NULL. */
+#define FIND_BY_ID(arr, n, idp, len)                                                    \
+        __extension__({                                                                 \
+                __typeof__((arr)[0]) f_ = NULL;                                         \
+                for (size_t i_ = 0; (len) == OBJ_ID_LEN && i_ < (n) && !f_; i_++)       \
+                        if (memcmp((arr)[i_]->id, (idp), OBJ_ID_LEN) == 0)              \
+                                f_ = (arr)[i_];                                         \
+                f_;                                                                     \
+        })
+
 static struct eng_identity *
 find_identity(struct engine *e, const uint8_t *id, size_t len)
 {
-        if (len != OBJ_ID_LEN)
-                return NULL;
-        for (size_t i = 0; i < e->n_ids; i++)
-                if (memcmp(e->ids[i]->id, id, OBJ_ID_LEN) == 0)
-                        return e->ids[i];
-        return NULL;
+        return FIND_BY_ID(e->ids, e->n_ids, id, len);
 }
 
 static struct eng_group *
 find_group(struct engine *e, const uint8_t *id, size_t len)
 {
-        if (len != OBJ_ID_LEN)
-                return NULL;
-        for (size_t i = 0; i < e->n_groups; i++)
-                if (memcmp(e->groups[i]->id, id, OBJ_ID_LEN) == 0)
-                        return e->groups[i];
-        return NULL;
+        return FIND_BY_ID(e->groups, e->n_groups, id, len);
 }
 
 static struct eng_kp *
 find_kp(struct engine *e, const uint8_t *id, size_t len)
 {
-        if (len != OBJ_ID_LEN)
-                return NULL;
-        for (size_t i = 0; i < e->n_kps; i++)
-                if (memcmp(e->kps[i]->id, id, OBJ_ID_LEN) == 0)
-                        return e->kps[i];
-        return NULL;
+        return FIND_BY_ID(e->kps, e->n_kps, id, len);
 }
 
 /* The group of identity idn with this MLS group_id. */
