@@ -38,13 +38,16 @@ mkd_write_all(int fd, const uint8_t *p, size_t n)
 }
 
 int
-mkd_file_replace(int dirfd, const char *name, const uint8_t *p, size_t n, unsigned mode)
+mkd_file_write(int dirfd, const char *name, const uint8_t *p, size_t n, unsigned mode,
+               bool replace)
 {
         char tmp[NAME_MAX + 1];
         int fd, r = 0;
 
         if (snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= (int)sizeof(tmp))
                 return MLS_E_INVALID_ARGUMENT;
+        /* A temporary file left by a crash was never renamed into place:
+         * it was never used, drop it. */
         if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT) {
                 mkd_log_err("%s: cannot remove: %s", tmp, strerror(errno));
                 return MLS_E_STORAGE;
@@ -62,8 +65,13 @@ mkd_file_replace(int dirfd, const char *name, const uint8_t *p, size_t n, unsign
                 r = MLS_E_STORAGE;
         if (close(fd) < 0 && r == 0)
                 r = MLS_E_STORAGE;
-        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+        if (r == 0 && renameat2(dirfd, tmp, dirfd, name, replace ? 0 : RENAME_NOREPLACE) < 0) {
+                if (!replace && errno == EEXIST) {
+                        (void)unlinkat(dirfd, tmp, 0);
+                        return 1;
+                }
                 r = MLS_E_STORAGE;
+        }
         if (r == 0 && fsync(dirfd) < 0)
                 r = MLS_E_STORAGE;
         if (r < 0) {
@@ -71,6 +79,12 @@ mkd_file_replace(int dirfd, const char *name, const uint8_t *p, size_t n, unsign
                 (void)unlinkat(dirfd, tmp, 0);
         }
         return r;
+}
+
+int
+mkd_file_replace(int dirfd, const char *name, const uint8_t *p, size_t n, unsigned mode)
+{
+        return mkd_file_write(dirfd, name, p, n, mode, true);
 }
 
 int

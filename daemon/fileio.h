@@ -24,6 +24,11 @@ MLS_MUST_CHECK int mkd_write_all(int fd, const uint8_t *p, size_t n);
  */
 MLS_MUST_CHECK int mkd_file_replace(int dirfd, const char *name, const uint8_t *p, size_t n,
                                     unsigned mode);
+/* The same with a choice: replace false never replaces an existing file
+ * (RENAME_NOREPLACE) and returns 1 when one exists (the temporary file is
+ * removed). p may be guarded memory: it is only written to the file. */
+MLS_MUST_CHECK int mkd_file_write(int dirfd, const char *name, const uint8_t *p, size_t n,
+                                  unsigned mode, bool replace);
 /*
  * Reads the whole file `name` of dirfd (at most max bytes) into *ret
  * (malloc'd): a regular file owned by the effective uid, not writable by

@@ -17,7 +17,6 @@
 
 const uint8_t mkd_seal_magic[MKD_SEAL_MAGIC_LEN] = { 'M', 'L', 'S', 'K', 'E', 'Y', 'D', 0 };
 
-#define KEY_TMP_FILE MKD_SEAL_KEY_FILE ".tmp"
 
 /* ---- the key ---- */
 
@@ -92,16 +91,6 @@ mkd_seal_key_from_secret(const struct mls_secret *s, struct mkd_seal_key **ret_k
         key_lock(k);
         *ret_key = MLS_TAKE(k);
         return 0;
-}
-
-
-static int
-take_fd(int *fd)
-{
-        int t = *fd;
-
-        *fd = -1;
-        return t;
 }
 
 /* Reads exactly n bytes, then insists on EOF. */
@@ -186,7 +175,6 @@ key_file_write(int dirfd, const struct mkd_seal_key *from, const struct mls_rng 
                struct mkd_seal_key **ret_key)
 {
         _mkd_seal_key_ struct mkd_seal_key *k = NULL;
-        _mkd_cleanup_close_ int fd = -1;
         int r;
 
         MLS_TRY(key_alloc(&k));
@@ -198,38 +186,10 @@ key_file_write(int dirfd, const struct mkd_seal_key *from, const struct mls_rng 
                 MLS_TRY(mls_rng_fill(rng, k->key, MKD_SEAL_KEY_LEN));
         }
 
-        /* A temporary file left by a crash was never renamed into place:
-         * it was never used, drop it. */
-        if (unlinkat(dirfd, KEY_TMP_FILE, 0) < 0 && errno != ENOENT) {
-                mkd_log_err("%s: cannot remove: %s", KEY_TMP_FILE, strerror(errno));
-                return MLS_E_STORAGE;
-        }
-        fd = openat(dirfd, KEY_TMP_FILE, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
-                mkd_log_err("%s: cannot create: %s", KEY_TMP_FILE, strerror(errno));
-                return MLS_E_STORAGE;
-        }
-        r = fchmod(fd, 0600) < 0 ? MLS_E_STORAGE : 0;
-        if (r == 0)
-                r = mkd_write_all(fd, k->key, MKD_SEAL_KEY_LEN);
-        if (r == 0 && fsync(fd) < 0)
-                r = MLS_E_STORAGE;
-        if (r == 0 && close(take_fd(&fd)) < 0)
-                r = MLS_E_STORAGE;
-        if (r == 0 && renameat2(dirfd, KEY_TMP_FILE, dirfd, MKD_SEAL_KEY_FILE, RENAME_NOREPLACE) < 0) {
-                if (errno == EEXIST) {
-                        (void)unlinkat(dirfd, KEY_TMP_FILE, 0);
-                        return 1;
-                }
-                r = MLS_E_STORAGE;
-        }
-        if (r == 0 && fsync(dirfd) < 0)
-                r = MLS_E_STORAGE;
-        if (r < 0) {
-                mkd_log_err("%s: cannot create: %s", MKD_SEAL_KEY_FILE, strerror(errno));
-                (void)unlinkat(dirfd, KEY_TMP_FILE, 0);
+        /* Never replacing a key file that appeared meanwhile: 1 then. */
+        r = mkd_file_write(dirfd, MKD_SEAL_KEY_FILE, k->key, MKD_SEAL_KEY_LEN, 0600, false);
+        if (r != 0)
                 return r;
-        }
         key_lock(k);
         *ret_key = MLS_TAKE(k);
         return 0;
