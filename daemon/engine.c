@@ -1102,12 +1102,12 @@ man_apply(struct engine *e, const struct eng_writes *wl)
 /* After a request's writes: the manifest that lists them, sealed under
  * the rollback counter by the vault, appended as the set's last write. */
 static int
-man_write(struct engine *e, struct eng_writes *wl, bool critical)
+man_write(struct engine *e, struct eng_writes *wl)
 {
         static const uint8_t zero_id[OBJ_ID_LEN];
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
         _mls_writer_ struct mls_writer w = { 0 };
-        struct mkd_val a[3], out[1];
+        struct mkd_val a[2], out[1];
         struct mls_bytes blob = { 0 };
         size_t mark;
 
@@ -1120,7 +1120,6 @@ man_write(struct engine *e, struct eng_writes *wl, bool critical)
         MLS_TRY(mls_writer_vec_end(&w, mark));
         a[MKD_VM_VERSION] = mkd_val_u(e->man_version + 1);
         a[MKD_VM_DATA] = mkd_val_bytes(w.buf, w.len);
-        a[MKD_VM_CRITICAL] = mkd_val_u(critical);
         MLS_TRY(vault_call(e, MKD_V_MANIFEST_SEAL, a, &f, out));
         MLS_TRY(mls_bytes_copy(&blob, out[0].p, out[0].len));
         e->man_version++;
@@ -2532,7 +2531,7 @@ serve_one(struct engine *e, const struct mkd_ipc_frame *f)
                         r = man_apply(e, &wl);
                 } else {
                         e->man_deferred = 0;
-                        r = man_write(e, &wl, true);
+                        r = man_write(e, &wl);
                 }
                 if (r < 0) {
                         mkd_log_code(MKD_LOG_ERR, r, "sealing the manifest");

@@ -257,9 +257,9 @@ static const struct mkd_field v_sign_args[] = {
         F_OBJ("id"), F_BYTES("label", 64), F_BYTES("content", MKD_CAP_STATE), F_END,
 };
 static const struct mkd_field v_sign_result[] = { F_BYTES("signature", MKD_CAP_SIG), F_END };
-/* MANIFEST_SEAL: version, the manifest, critical (a new counter value). */
+/* MANIFEST_SEAL: version, the manifest (sealed under a new counter value). */
 static const struct mkd_field v_manifest_seal_args[] = {
-        F_U64("version"), F_BYTES("data", MKD_CAP_STATE), F_BOOL("critical"), F_END,
+        F_U64("version"), F_BYTES("data", MKD_CAP_STATE), F_END,
 };
 static const struct mkd_field v_manifest_open_args[] = {
         F_U64("version"), F_BYTES("blob", MKD_CAP_STATE), F_END,

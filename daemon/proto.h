@@ -342,7 +342,7 @@ enum { MKD_VLR_SUITE, MKD_VLR_PUB, MKD_VLR_METADATA };
 enum { MKD_VS_ID, MKD_VS_VERSION, MKD_VS_METADATA };        /* identity seal */
 enum { MKD_VG_ID, MKD_VG_LABEL, MKD_VG_CONTENT };           /* sign */
 enum { MKD_VX_TYPE, MKD_VX_ID, MKD_VX_VERSION, MKD_VX_DATA }; /* seal, unseal */
-enum { MKD_VM_VERSION, MKD_VM_DATA, MKD_VM_CRITICAL };     /* manifest seal */
+enum { MKD_VM_VERSION, MKD_VM_DATA };                      /* manifest seal */
 enum { MKD_VO_VERSION, MKD_VO_BLOB };                       /* manifest open */
 enum { MKD_VD_ROLLBACK };                                   /* load-done result */
 enum { MKD_CS_COUNTER };                                    /* counter-sync (both) */

@@ -85,7 +85,6 @@ struct vault {
         bool rb;
         uint64_t tpm_value;   /* the TPM counter as last read or set */
         uint64_t pending;     /* the highest counter sealed into a manifest */
-        unsigned since_bump;  /* non-critical manifests under the same value */
         bool manifest_seen;
         uint64_t increments;  /* TPM increments made (for the log) */
         /* All randomness of the vault (mls/entropy): getrandom, the TPM's
@@ -97,41 +96,35 @@ struct vault {
 
 /*
  * ROLLBACK. With a TPM-sealed storage key the state directory has a TPM NV
- * monotonic counter of its own (daemon/keystore.h). The engine writes a
- * manifest (every object's type, id and version) with every write set,
- * last; the vault seals it with a counter value c in the sealed header
- * (associated data):
- *   - a critical write (an epoch change, a commit, a join, a sender
- *     reservation of SEND_RESERVE generations, identities and KeyPackages:
- *     anything whose replay would reuse a key or resurrect an epoch) gets a
- *     new value c = max(pending, tpm) + 1;
- *   - a non-critical one (Process of an application message: a replay
- *     would only accept that message again) writes no manifest at all:
- *     the engine writes one every MANIFEST_BATCH (64) such write sets,
- *     as critical (the group files meanwhile are newer than their
- *     manifest entries, which loading accepts); a non-critical manifest,
- *     should one come, reuses the current value, at most ROLLBACK_BATCH
- *     times in a row.
+ * monotonic counter of its own (daemon/keystore.h). The engine ends a
+ * write set with a manifest (every object's type, id and version); the
+ * vault seals each manifest under a new counter value
+ * c = max(pending, tpm) + 1, carried in the sealed header (associated
+ * data). The engine writes a manifest with every critical write set (an
+ * epoch change, a commit, a join, a sender reservation of SEND_RESERVE
+ * generations, identities and KeyPackages: anything whose replay would
+ * reuse a key or resurrect an epoch) and, for the receipt of application
+ * messages (a replay would only accept that message again), once per
+ * MANIFEST_BATCH (64) write sets; in between, those group files are newer
+ * than their manifest entries, which loading accepts.
  * The TPM counter is raised to c only AFTER the broker has written the
  * manifest durably (MKD_E_COUNTER_SYNC carries that manifest's c, read
  * from its public header: a later manifest may be sealed already but not
- * yet on disk, so "the latest sealed value" would be wrong), so a crash
- * in between leaves the
- * manifest on disk ahead of the TPM (by the writes in flight; accepted at
- * start, and the TPM is brought up to it), never behind. At start the manifest must carry
- * c >= the TPM's value: an older copy of the state directory (whose newest
- * manifest predates the last increment) is refused as a rollback, and the
- * engine refuses any object older than its manifest entry or missing from
- * it. A missing manifest while the counter has moved since it was defined
- * is a rollback too.
+ * yet on disk, so "the latest sealed value" would be wrong), so a crash in
+ * between leaves the manifest on disk ahead of the TPM (by the writes in
+ * flight; accepted at start, and the TPM is brought up to it), never
+ * behind. At start the manifest must carry c >= the TPM's value: an older
+ * copy of the state directory (whose newest manifest predates the last
+ * increment) is refused as a rollback, and the engine refuses any object
+ * older than its manifest entry or missing from it. A missing manifest
+ * while the counter has moved since it was defined is a rollback too.
  * Wear: an Encrypt stream writes once per SEND_RESERVE (128) messages, so
- * it increments once per 128 messages; a Process stream once per
- * ROLLBACK_BATCH (64) messages; commits once each. Window: a copy taken
- * between two increments (at most ROLLBACK_BATCH received messages apart)
- * is not told apart from the newest state: it can replay those received
- * messages once, never reuse a key or resurrect an epoch.
+ * it increments once per 128 messages; a Process stream once per 64
+ * messages; commits once each. Window: a copy taken between two
+ * increments (at most 64 received messages apart) is not told apart from
+ * the newest state: it can replay those received messages once, never
+ * reuse a key or resurrect an epoch.
  */
-#define ROLLBACK_BATCH 64
 
 static void
 vkey_clear(struct vkey *k)
@@ -727,18 +720,13 @@ h_manifest_seal(struct vault *v, const struct mkd_val *a, struct mls_writer *res
 {
         _mls_secret_ struct mls_secret *pt = NULL;
         struct mls_bytes blob = { 0 };
-        uint64_t c = v->pending > v->tpm_value ? v->pending : v->tpm_value;
+        uint64_t c = v->pending > v->tpm_value ? v->pending : v->tpm_value; /* + 1 below */
         struct mkd_val out[1];
         int r;
 
         if (!v->rb || a[MKD_VM_VERSION].u == MKD_SEAL_ANY_VERSION)
                 return MLS_E_ACCESS_DENIED;
-        if (a[MKD_VM_CRITICAL].u || v->since_bump >= ROLLBACK_BATCH) {
-                c++;
-                v->since_bump = 0;
-        } else {
-                v->since_bump++;
-        }
+        c++;
         MLS_TRY(mls_secret_from(a[MKD_VM_DATA].p, a[MKD_VM_DATA].len, &pt));
         MLS_TRY(mkd_seal_counter(v->key, v->rng, MKD_OBJ_MANIFEST, manifest_id,
                                  sizeof(manifest_id), a[MKD_VM_VERSION].u, c, pt, &blob));
