@@ -201,25 +201,16 @@ mkd_seal_key_load_or_create(int dirfd, const struct mls_rng *rng, struct mkd_sea
 {
         /* Twice at most: a concurrent creator wins the rename, we load. */
         for (int attempt = 0; attempt < 2; attempt++) {
-                _mkd_cleanup_close_ int fd = -1;
                 struct mkd_seal_key *k = NULL;
-                int r;
+                int r = mkd_seal_key_load(dirfd, &k);
 
-                fd = openat(dirfd, MKD_SEAL_KEY_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-                if (fd >= 0) {
-                        MLS_TRY(key_file_read(fd, &k));
+                if (r == 0) {
                         *ret_key = k;
                         *ret_created = false;
                         return 0;
                 }
-                if (errno == ELOOP) {
-                        mkd_log_err("%s: refused: a symbolic link", MKD_SEAL_KEY_FILE);
-                        return MLS_E_INSECURE_FILE;
-                }
-                if (errno != ENOENT) {
-                        mkd_log_err("%s: cannot open: %s", MKD_SEAL_KEY_FILE, strerror(errno));
-                        return MLS_E_STORAGE;
-                }
+                if (r != MLS_E_NOT_FOUND)
+                        return r;
                 r = key_file_write(dirfd, NULL, rng, &k);
                 if (r < 0)
                         return r;
