@@ -57,7 +57,7 @@ struct env {
         char *alice, *bob, *ga, *gb;
 };
 
-enum what { W_BARE, W_ENCRYPT, W_PROCESS };
+enum what { W_BARE, W_ENCRYPT, W_PROCESS, W_FLOOR_HOPS, W_FLOOR_SIGN, W_N };
 
 struct job {
         struct env *env;
@@ -70,14 +70,17 @@ struct job {
 };
 
 /* The children to stop if this program dies half-way. */
-static pid_t child_pids[2];
+static pid_t child_pids[3];
 
 /* SIGTERM, then SIGKILL after 5 s (a sanitizer build's LeakSanitizer can
  * hang the broker at exit). */
 static void
 stop_children(void)
 {
-        for (size_t i = 0; i < 2; i++) {
+        static const size_t order[] = { 0, 2, 1 }; /* the bus last */
+
+        for (size_t o = 0; o < 3; o++) {
+                size_t i = order[o];
                 pid_t pid = child_pids[i];
 
                 if (pid <= 0)
@@ -373,7 +376,7 @@ job_main(void *arg)
         DBusConnection *conn = NULL;
         struct mlskey_client *c = NULL;
 
-        if (j->what == W_BARE)
+        if (j->what == W_BARE || j->what >= W_FLOOR_HOPS)
                 conn = bus_connect(j->env->addr);
         else
                 c = client_new(j->env);
@@ -388,6 +391,21 @@ job_main(void *arg)
                         DBusMessage *r = NULL;
 
                         if (m)
+                                r = dbus_connection_send_with_reply_and_block(conn, m, 60000, NULL);
+                        ok = r != NULL;
+                        if (m)
+                                dbus_message_unref(m);
+                        if (r)
+                                dbus_message_unref(r);
+                } else if (j->what >= W_FLOOR_HOPS) {
+                        const uint8_t *p = plain;
+                        DBusMessage *m = dbus_message_new_method_call(
+                                BENCH_FLOOR_NAME, BENCH_FLOOR_PATH, BENCH_FLOOR_IFACE,
+                                j->what == W_FLOOR_SIGN ? "Sign" : "Hops");
+                        DBusMessage *r = NULL;
+
+                        if (m && dbus_message_append_args(m, DBUS_TYPE_ARRAY, DBUS_TYPE_BYTE, &p,
+                                                          (int)sizeof(plain), DBUS_TYPE_INVALID))
                                 r = dbus_connection_send_with_reply_and_block(conn, m, 60000, NULL);
                         ok = r != NULL;
                         if (m)
@@ -448,7 +466,8 @@ make_messages(struct env *env, size_t n, struct mlskey_buf **ret_bufs)
         return d;
 }
 
-static const char *const names[] = { "bare_call", "encrypt", "process" };
+static const char *const names[W_N] = { "bare_call", "encrypt", "process", "floor_hops",
+                                        "floor_sign" };
 
 /* Runs `what` with `clients` threads, n calls in all; returns the median
  * (printed unless it is a warm-up). */
@@ -544,11 +563,13 @@ usage(FILE *f)
 {
         fprintf(f, "usage: mlskey-bench dbus [--mlskeyd PATH] [--dbus-daemon PATH] [-n COUNT]\n"
                    "                         [--clients N] [--tpm-tcti TCTI]\n"
+                   "                         [--only bare_call|encrypt|process]\n"
                    "Starts a private dbus-daemon and mlskeyd, then prints the median round\n"
                    "trip of a bare D-Bus call, Encrypt (1 KiB) and Process, with 1 and N\n"
                    "(default 16) concurrent clients. COUNT: calls per measurement (default 2000).\n"
                    "--tpm-tcti: the daemon runs with [tpm] mode = require on that TPM\n"
-                   "(storage key sealed, rollback counter); also prints the start time.\n");
+                   "(storage key sealed, rollback counter); also prints the start time.\n"
+                   "--only: measures that one path (for profiling), no commits, no ratios.\n");
 }
 
 int
@@ -558,7 +579,8 @@ bench_dbus(int argc, char **argv)
         char mlskeyd[PATH_MAX];
         const char *dbus_daemon = "dbus-daemon", *tcti = NULL;
         size_t n = 2000, many = 16;
-        double bare[2], enc[2], proc[2];
+        double bare[2] = { 0, 0 }, enc[2] = { 0, 0 }, proc[2] = { 0, 0 }, fsign[2] = { 0, 0 };
+        int only = -1; /* -1: all; else an enum what (profiling one path) */
         size_t cl[2];
 
         default_mlskeyd(mlskeyd, sizeof(mlskeyd));
@@ -573,6 +595,15 @@ bench_dbus(int argc, char **argv)
                         tcti = argv[++i];
                 } else if (strcmp(argv[i], "--clients") == 0 && i + 1 < argc) {
                         many = bench_parse_count(argv[++i]);
+                } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+                        i++;
+                        for (int w = 0; w < W_N; w++)
+                                if (strcmp(argv[i], names[w]) == 0)
+                                        only = w;
+                        if (only < 0) {
+                                usage(stderr);
+                                return 2;
+                        }
                 } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
                         usage(stdout);
                         return 0;
@@ -597,8 +628,24 @@ bench_dbus(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
         atexit(stop_children);
         start_bus(&env, dbus_daemon);
+        /* before any thread: the floor's processes are plain forks */
+        if ((child_pids[2] = bench_floor_start(env.addr)) < 0)
+                die("cannot start the floor skeleton");
         start_daemon(&env, mlskeyd, tcti);
         echo_start(&env);
+        {
+                DBusConnection *c = bus_connect(env.addr);
+
+                for (int i = 0; i < 5000 && !name_owned(c, BENCH_FLOOR_NAME); i++) {
+                        struct timespec ts = { 0, 1000 * 1000 };
+
+                        nanosleep(&ts, NULL);
+                }
+                if (!name_owned(c, BENCH_FLOOR_NAME))
+                        die("the floor skeleton did not start");
+                dbus_connection_close(c);
+                dbus_connection_unref(c);
+        }
         setup_group(&env);
         printf("dbus: mlskeyd %s, private bus %s, tpm %s\n", mlskeyd, env.addr,
                tcti ? tcti : "off");
@@ -620,10 +667,20 @@ bench_dbus(int argc, char **argv)
                 /* a short warm-up of each path */
                 (void)run(&env, W_BARE, cl[k], 50 * cl[k], false);
                 (void)run(&env, W_ENCRYPT, cl[k], 50 * cl[k], false);
-                bare[k] = run(&env, W_BARE, cl[k], n, true);
-                enc[k] = run(&env, W_ENCRYPT, cl[k], n, true);
-                proc[k] = run(&env, W_PROCESS, cl[k], n, true);
+                if (only < 0 || only == W_BARE)
+                        bare[k] = run(&env, W_BARE, cl[k], n, true);
+                if (only < 0 || only == W_ENCRYPT)
+                        enc[k] = run(&env, W_ENCRYPT, cl[k], n, true);
+                if (only < 0 || only == W_PROCESS)
+                        proc[k] = run(&env, W_PROCESS, cl[k], n, true);
+                (void)run(&env, W_FLOOR_SIGN, cl[k], 50 * cl[k], false);
+                if (only < 0 || only == W_FLOOR_HOPS)
+                        (void)run(&env, W_FLOOR_HOPS, cl[k], n, true);
+                if (only < 0 || only == W_FLOOR_SIGN)
+                        fsign[k] = run(&env, W_FLOOR_SIGN, cl[k], n, true);
         }
+        if (only >= 0)
+                goto out;
         /* Sealed epoch changes: Update + MergePendingCommit by alice (a
          * critical write each: with a TPM, a manifest under a new rollback
          * counter value and its increment). Last, as bob stays behind. */
@@ -653,6 +710,11 @@ bench_dbus(int argc, char **argv)
                 printf("dbus ratio encrypt/bare_call clients=%zu: %.2f (process/bare_call %.2f; "
                        "target encrypt within 1.5x)\n",
                        cl[k], enc[k] / bare[k], proc[k] / bare[k]);
+        for (int k = 0; k < 2; k++)
+                printf("dbus ratio floor_sign/bare_call clients=%zu: %.2f (the architecture's floor: "
+                       "encrypt/floor_sign %.2f)\n",
+                       cl[k], fsign[k] / bare[k], enc[k] / fsign[k]);
+out:
         env.echo_stop = true;
         pthread_join(env.echo_thread, NULL);
         dbus_connection_close(env.echo);
