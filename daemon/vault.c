@@ -64,6 +64,9 @@ struct vkey {
         size_t id_len;
         const struct mls_suite *suite;
         struct mls_secret *priv; /* noaccess between uses; NULL for a TPM key */
+        /* priv prepared for signing (mls_crypto_sig_prepare: Ed25519's
+         * seed || public key); noaccess between uses; NULL for a TPM key */
+        struct mls_secret *signer;
         struct mls_bytes tpm_blob; /* a TPM-resident key (daemon/tpm.h) */
         struct mls_bytes pub;
 };
@@ -132,6 +135,9 @@ vkey_clear(struct vkey *k)
         if (k->priv)
                 (void)sodium_mprotect_readwrite(k->priv->data);
         mls_secret_free(k->priv);
+        if (k->signer)
+                (void)sodium_mprotect_readwrite(k->signer->data);
+        mls_secret_free(k->signer);
         mls_bytes_clear(&k->tpm_blob);
         mls_bytes_clear(&k->pub);
         memset(k, 0, sizeof(*k));
@@ -160,6 +166,19 @@ vkey_unlock(struct vkey *k)
                 (void)sodium_mprotect_readonly(k->priv->data);
 }
 
+/* Signs msg (raw, the caller has built or checked it) with k's prepared
+ * software key, readable only for the call. */
+static int
+vkey_sign_raw(const struct vkey *k, const uint8_t *msg, size_t len, struct mls_bytes *ret_sig)
+{
+        int r;
+
+        (void)sodium_mprotect_readonly(k->signer->data);
+        r = mls_crypto_sign_prepared(k->suite, k->signer, msg, len, ret_sig);
+        (void)sodium_mprotect_noaccess(k->signer->data);
+        return r;
+}
+
 /* Takes ownership of priv (NULL for a TPM key), tpm_blob (may be NULL)
  * and pub. */
 static int
@@ -167,7 +186,12 @@ vkey_add(struct vault *v, const uint8_t *id, size_t id_len, const struct mls_sui
          struct mls_secret **priv, struct mls_bytes *tpm_blob, struct mls_bytes *pub)
 {
         struct vkey *k = vkey_find(v, id, id_len), *nk;
+        _mls_secret_ struct mls_secret *signer = NULL;
 
+        if (priv && *priv) {
+                MLS_TRY(mls_crypto_sig_prepare(s, *priv, &signer));
+                (void)sodium_mprotect_noaccess(signer->data);
+        }
         if (!k) {
                 nk = realloc(v->keys, (v->n_keys + 1) * sizeof(*nk));
                 if (!nk)
@@ -182,6 +206,7 @@ vkey_add(struct vault *v, const uint8_t *id, size_t id_len, const struct mls_sui
         k->id_len = id_len;
         k->suite = s;
         k->priv = priv ? MLS_TAKE(*priv) : NULL;
+        k->signer = MLS_TAKE(signer);
         if (tpm_blob) {
                 k->tpm_blob = *tpm_blob;
                 *tpm_blob = (struct mls_bytes){ 0 };
@@ -473,10 +498,12 @@ h_sign(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
         if (!k->priv) {
                 r = tpm_sign(v, k, label, a[MKD_VG_CONTENT].p, a[MKD_VG_CONTENT].len, &sig);
         } else {
-                vkey_unlock(k);
-                r = mls_sign_with_label(k->suite, k->priv, label, a[MKD_VG_CONTENT].p,
-                                        a[MKD_VG_CONTENT].len, &sig);
-                vkey_lock(k);
+                _mls_cleanup_(mls_bytes_clear) struct mls_bytes tbs = { 0 };
+
+                r = mls_sign_content_build(label, a[MKD_VG_CONTENT].p, a[MKD_VG_CONTENT].len,
+                                           &tbs);
+                if (r == 0)
+                        r = vkey_sign_raw(k, tbs.data, tbs.len, &sig);
         }
         MLS_TRY(r);
         out[0] = mkd_val_bytes(sig.data, sig.len);
@@ -556,8 +583,6 @@ static int
 hedge_sign(struct vault *v, const struct vkey *k, const uint8_t *label, size_t len,
            struct mls_bytes *ret_sig)
 {
-        int r;
-
         MLS_TRY(mls_entropy_hedge_label_check(label, len));
         if (!k->priv) {
 #ifdef HAVE_TPM
@@ -570,10 +595,7 @@ hedge_sign(struct vault *v, const struct vkey *k, const uint8_t *label, size_t l
                 return MLS_E_TPM;
 #endif
         }
-        (void)sodium_mprotect_readonly(k->priv->data);
-        r = mls_crypto_sign(k->suite, k->priv, label, len, ret_sig);
-        (void)sodium_mprotect_noaccess(k->priv->data);
-        return r;
+        return vkey_sign_raw(k, label, len, ret_sig);
 }
 
 /* Hedges the vault's own pool with key k (RFC 8937 section 3): the first

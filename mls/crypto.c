@@ -450,6 +450,41 @@ mls_crypto_sign(const struct mls_suite *s, const struct mls_secret *priv, const 
 }
 
 int
+mls_crypto_sig_prepare(const struct mls_suite *s, const struct mls_secret *priv,
+                       struct mls_secret **ret_prepared)
+{
+        const struct mls_sig_ops *g;
+
+        if (!s || !priv || !ret_prepared)
+                return MLS_E_INVALID_ARGUMENT;
+        g = s->ops->sig;
+        if (priv->len != g->priv_len)
+                return MLS_E_BAD_KEY;
+        if (!g->prepare)
+                return mls_secret_from(priv->data, priv->len, ret_prepared);
+        return g->prepare(g, priv, ret_prepared);
+}
+
+int
+mls_crypto_sign_prepared(const struct mls_suite *s, const struct mls_secret *prepared,
+                         const uint8_t *msg, size_t len, struct mls_bytes *ret_sig)
+{
+        const struct mls_sig_ops *g;
+
+        if (!s || !prepared || (!msg && len))
+                return MLS_E_INVALID_ARGUMENT;
+        g = s->ops->sig;
+        if (!g->sign_prepared) {
+                if (prepared->len != g->priv_len)
+                        return MLS_E_BAD_KEY;
+                return g->sign(g, prepared, msg, len, ret_sig);
+        }
+        if (prepared->len != g->prepared_len)
+                return MLS_E_BAD_KEY;
+        return g->sign_prepared(g, prepared, msg, len, ret_sig);
+}
+
+int
 mls_crypto_verify(const struct mls_suite *s, const uint8_t *pub, size_t pub_len,
                   const uint8_t *msg, size_t len, const uint8_t *sig, size_t sig_len)
 {

@@ -178,6 +178,18 @@ MLS_MUST_CHECK int mls_crypto_sig_pub_from_priv(const struct mls_suite *s,
  * suite hash, DER-encoded). */
 MLS_MUST_CHECK int mls_crypto_sign(const struct mls_suite *s, const struct mls_secret *priv,
                                    const uint8_t *msg, size_t len, struct mls_bytes *ret_sig);
+/* A long-lived signature key (the vault's) prepared once for many
+ * signatures: Ed25519 keeps seed || public key, so a signature costs one
+ * scalar multiplication instead of two (RFC 8032 section 5.1.5 derives the
+ * public key from the seed; 5.1.6 signs with both); other schemes keep a
+ * copy of priv. The result is a guarded secret; it signs only through
+ * mls_crypto_sign_prepared, with signatures identical to mls_crypto_sign's
+ * (both schemes of Ed are deterministic). */
+MLS_MUST_CHECK int mls_crypto_sig_prepare(const struct mls_suite *s, const struct mls_secret *priv,
+                                          struct mls_secret **ret_prepared);
+MLS_MUST_CHECK int mls_crypto_sign_prepared(const struct mls_suite *s,
+                                            const struct mls_secret *prepared, const uint8_t *msg,
+                                            size_t len, struct mls_bytes *ret_sig);
 /* 0 or MLS_E_BAD_SIGNATURE (MLS_E_BAD_KEY for a malformed public key). */
 MLS_MUST_CHECK int mls_crypto_verify(const struct mls_suite *s, const uint8_t *pub,
                                      size_t pub_len, const uint8_t *msg, size_t len,

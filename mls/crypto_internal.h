@@ -63,6 +63,15 @@ struct mls_sig_ops {
                              struct mls_bytes *ret_pub);
         int (*sign)(const struct mls_sig_ops *g, const struct mls_secret *priv,
                     const uint8_t *msg, size_t len, struct mls_bytes *ret_sig);
+        /* Optional (NULL: the prepared form is a copy of priv, signed by
+         * sign): the form of a long-lived key that signs without redoing
+         * per signature what depends only on the key, prepared_len bytes
+         * (mls_crypto_sig_prepare). The caller has checked the lengths. */
+        size_t prepared_len;
+        int (*prepare)(const struct mls_sig_ops *g, const struct mls_secret *priv,
+                       struct mls_secret **ret_prepared);
+        int (*sign_prepared)(const struct mls_sig_ops *g, const struct mls_secret *prepared,
+                             const uint8_t *msg, size_t len, struct mls_bytes *ret_sig);
         /* The caller has checked pub_len; returns 0, MLS_E_BAD_KEY or
          * MLS_E_BAD_SIGNATURE. */
         int (*verify)(const struct mls_sig_ops *g, const uint8_t *pub, const uint8_t *msg,

@@ -161,6 +161,35 @@ ed25519_sign(const struct mls_sig_ops *g, const struct mls_secret *priv, const u
         return mls_bytes_copy(ret_sig, sig, sizeof(sig));
 }
 
+/* The prepared form is libsodium's secret key, seed || public key, made
+ * here from the seed (never accepted from outside: a public key that is not
+ * the seed's would make two signatures of one message share a nonce). */
+static int
+ed25519_prepare(const struct mls_sig_ops *g, const struct mls_secret *priv,
+                struct mls_secret **ret_prepared)
+{
+        _mls_cleanup_(wipe_ed25519_sk) uint8_t sk[crypto_sign_SECRETKEYBYTES];
+        uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+
+        (void)g;
+        if (crypto_sign_seed_keypair(pk, sk, priv->data) != 0)
+                return MLS_E_CRYPTO;
+        return mls_secret_from(sk, sizeof(sk), ret_prepared);
+}
+
+static int
+ed25519_sign_prepared(const struct mls_sig_ops *g, const struct mls_secret *prepared,
+                      const uint8_t *msg, size_t len, struct mls_bytes *ret_sig)
+{
+        uint8_t sig[crypto_sign_BYTES];
+
+        (void)g;
+        /* R-5.1.2-2: R || S, 64 bytes. */
+        if (crypto_sign_detached(sig, NULL, msg, len, prepared->data) != 0)
+                return MLS_E_CRYPTO;
+        return mls_bytes_copy(ret_sig, sig, sizeof(sig));
+}
+
 static int
 ed25519_verify(const struct mls_sig_ops *g, const uint8_t *pub, const uint8_t *msg, size_t len,
                const uint8_t *sig, size_t sig_len)
@@ -182,6 +211,8 @@ const struct mls_sig_ops mls_sig_ed25519 = {
         .name = "Ed25519", .pub_len = 32, .priv_len = 32, .max_sig_len = 64,
         .keygen = ed25519_keygen, .pub_from_priv = ed25519_pub_from_priv,
         .sign = ed25519_sign, .verify = ed25519_verify,
+        .prepared_len = crypto_sign_SECRETKEYBYTES, .prepare = ed25519_prepare,
+        .sign_prepared = ed25519_sign_prepared,
 };
 
 /* ---- X25519 (DHKEM id 0x0020) ---- */

@@ -668,6 +668,53 @@ test_sig_rejects_bad_priv(void **state)
         assert_null(pub.data);
 }
 
+/* A prepared key (the vault's form) signs exactly as the plain key does:
+ * byte for byte for the deterministic EdDSA suites, verifiably for ECDSA;
+ * a prepared key of the wrong length, or a plain key where a prepared one
+ * is expected (Ed25519: 32 bytes instead of 64), is refused. */
+static void
+test_sig_prepared_matches_plain(void **state)
+{
+        const struct mls_suite *s = suite_of(state);
+        struct mls_secret *priv = NULL, *prep = NULL, *bad = NULL;
+        struct mls_bytes pub = { 0 }, sig = { 0 }, sig2 = { 0 };
+        uint8_t msg[100];
+
+        randombytes_buf(msg, sizeof(msg));
+        assert_int_equal(mls_crypto_sig_keygen(s, mls_rng_system(), &priv, &pub), 0);
+        assert_int_equal(mls_crypto_sig_prepare(s, priv, &prep), 0);
+        for (size_t n = 0; n <= sizeof(msg); n += 50) {
+                assert_int_equal(mls_crypto_sign_prepared(s, prep, msg, n, &sig), 0);
+                assert_int_equal(mls_crypto_verify(s, pub.data, pub.len, msg, n, sig.data, sig.len),
+                                 0);
+                assert_int_equal(mls_crypto_sign(s, priv, msg, n, &sig2), 0);
+                if (!is_nist(s))
+                        assert_true(mls_bytes_eq(&sig, &sig2));
+                mls_bytes_clear(&sig);
+                mls_bytes_clear(&sig2);
+        }
+        assert_int_equal(mls_secret_from(prep->data, prep->len - 1, &bad), 0);
+        assert_int_equal(mls_crypto_sign_prepared(s, bad, msg, 1, &sig), MLS_E_BAD_KEY);
+        mls_secret_free(bad);
+        if (prep->len != priv->len)
+                assert_int_equal(mls_crypto_sign_prepared(s, priv, msg, 1, &sig), MLS_E_BAD_KEY);
+        assert_null(sig.data);
+        /* the plain key's length is checked before preparing */
+        {
+                uint8_t k[MLS_MAX_KEM_PRIV_LEN + 1] = { 1 };
+
+                assert_true(s->sig_priv_len + 1 <= sizeof(k));
+                assert_int_equal(mls_secret_from(k, s->sig_priv_len + 1, &bad), 0);
+        }
+        mls_secret_free(prep);
+        prep = NULL;
+        assert_int_equal(mls_crypto_sig_prepare(s, bad, &prep), MLS_E_BAD_KEY);
+        assert_null(prep);
+        mls_secret_free(bad);
+        mls_secret_free(priv);
+        mls_bytes_clear(&pub);
+}
+
 /* keygen draws from the rng it is given, and fails with it. */
 static void
 test_sig_keygen_uses_rng(void **state)
@@ -1061,6 +1108,7 @@ main(void)
                 PER_SUITE(test_sig_round_trip_and_tamper),
                 PER_SUITE(test_sig_rejects_malformed_pub),
                 PER_SUITE(test_sig_rejects_bad_priv),
+                PER_SUITE(test_sig_prepared_matches_plain),
                 PER_SUITE(test_sig_keygen_uses_rng),
                 PER_SUITE(test_kem_derive_keypair_deterministic),
                 PER_SUITE(test_kem_dh_agreement),
