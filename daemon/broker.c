@@ -995,6 +995,7 @@ loop(struct broker *b, int sigfd)
                 _mls_free_ DBusWatch **snap = calloc(nw + 1, sizeof(*snap));
                 uint64_t now = b_now_ms(), next = UINT64_MAX;
                 int timeout, engine_slot = -1, r;
+                bool staged;
 
                 if (!pfd || !snap) {
                         mkd_log_err("out of memory");
@@ -1030,6 +1031,11 @@ loop(struct broker *b, int sigfd)
                 if (b->state == CH_READY && b->su_next && !b->su_inflight && b->su_next < next)
                         next = b->su_next;
                 timeout = next == UINT64_MAX ? -1 : next <= now ? 0 : (int)(next - now);
+                /* Replies already read ahead (engine_io stops after 64) do
+                 * not make the socket readable: do not wait for them. */
+                staged = engine_slot >= 0 && mkd_ipc_rbuf_buffered(&b->rb);
+                if (staged)
+                        timeout = 0;
                 r = poll(pfd, np, timeout);
                 if (r < 0 && errno != EINTR) {
                         mkd_log_err("poll: %s", strerror(errno));
@@ -1070,8 +1076,9 @@ loop(struct broker *b, int sigfd)
                                 }
                         }
                 }
-                if (engine_slot >= 0 && pfd[engine_slot].revents && b->engine_fd == pfd[engine_slot].fd)
-                        engine_io(b, pfd[engine_slot].revents);
+                if (engine_slot >= 0 && (pfd[engine_slot].revents || staged) &&
+                    b->engine_fd == pfd[engine_slot].fd)
+                        engine_io(b, pfd[engine_slot].revents | (staged ? POLLIN : 0));
                 now = b_now_ms();
                 for (size_t i = 0; i < b->n_timeouts; i++) {
                         DBusTimeout *t = b->timeouts[i];

@@ -272,6 +272,18 @@ mkd_ipc_rbuf_set_pool(struct mkd_ipc_rbuf *rb, struct mls_gpool *pool)
         rb->pool = pool;
 }
 
+static void
+ahead_free(struct mkd_ipc_rbuf *rb)
+{
+        if (rb->secure)
+                sodium_free(rb->ahead); /* wipes */
+        else
+                free(rb->ahead);
+        rb->ahead = NULL;
+        rb->ahead_off = rb->ahead_len = 0;
+        rb->drained = false;
+}
+
 void
 mkd_ipc_rbuf_clear(struct mkd_ipc_rbuf *rb)
 {
@@ -279,6 +291,13 @@ mkd_ipc_rbuf_clear(struct mkd_ipc_rbuf *rb)
         rb->body = NULL;
         rb->body_len = rb->body_have = rb->hdr_have = 0;
         rb->error = 0;
+        ahead_free(rb);
+}
+
+bool
+mkd_ipc_rbuf_buffered(const struct mkd_ipc_rbuf *rb)
+{
+        return rb->ahead_off < rb->ahead_len;
 }
 
 static int
@@ -286,6 +305,7 @@ rbuf_fail(struct mkd_ipc_rbuf *rb, int e)
 {
         body_free(rb->body, rb->secure, rb->pool, rb->body_cap);
         rb->body = NULL;
+        ahead_free(rb);
         rb->error = e;
         return e;
 }
@@ -377,6 +397,27 @@ mkd_ipc_rbuf_feed(struct mkd_ipc_rbuf *rb, const uint8_t *data, size_t len, size
         return MKD_IPC_AGAIN;
 }
 
+/* Feeds the bytes read ahead; MKD_IPC_AGAIN once they are all consumed. */
+static int
+ahead_feed(struct mkd_ipc_rbuf *rb, struct mkd_ipc_frame *ret_frame)
+{
+        size_t used = 0;
+        int r;
+
+        if (rb->ahead_off >= rb->ahead_len)
+                return MKD_IPC_AGAIN;
+        r = mkd_ipc_rbuf_feed(rb, rb->ahead + rb->ahead_off, rb->ahead_len - rb->ahead_off, &used,
+                              ret_frame);
+        if (r < 0)
+                return r; /* rbuf_fail has freed the buffer */
+        if (rb->secure)
+                sodium_memzero(rb->ahead + rb->ahead_off, used);
+        rb->ahead_off += used;
+        if (rb->ahead_off == rb->ahead_len)
+                rb->ahead_off = rb->ahead_len = 0;
+        return r;
+}
+
 int
 mkd_ipc_recv(struct mkd_ipc_rbuf *rb, int fd, struct mkd_ipc_frame *ret_frame)
 {
@@ -388,9 +429,32 @@ mkd_ipc_recv(struct mkd_ipc_rbuf *rb, int fd, struct mkd_ipc_frame *ret_frame)
                 uint8_t *p;
                 size_t n;
                 ssize_t got;
+                bool direct;
                 int r;
 
+                r = ahead_feed(rb, ret_frame);
+                if (r != MKD_IPC_AGAIN)
+                        return r;
+                if (rb->drained) {
+                        /* The read that gave the last frame was short: the
+                         * socket was empty then. The caller polls next. */
+                        rb->drained = false;
+                        return MKD_IPC_AGAIN;
+                }
+                /* The rest of a long body goes in place; anything else
+                 * through the staging buffer, with what follows it. */
                 rbuf_want(rb, &p, &n);
+                direct = rb->body && n >= MKD_IPC_AHEAD;
+                if (!direct) {
+                        if (!rb->ahead) {
+                                rb->ahead = rb->secure ? sodium_malloc(MKD_IPC_AHEAD)
+                                                       : malloc(MKD_IPC_AHEAD);
+                                if (!rb->ahead)
+                                        return rbuf_fail(rb, MLS_E_NOMEM);
+                        }
+                        p = rb->ahead;
+                        n = MKD_IPC_AHEAD;
+                }
                 iov = (struct iovec){ .iov_base = p, .iov_len = n };
                 got = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
                 if (got < 0) {
@@ -409,7 +473,20 @@ mkd_ipc_recv(struct mkd_ipc_rbuf *rb, int fd, struct mkd_ipc_frame *ret_frame)
                                 return MKD_IPC_EOF;
                         return rbuf_fail(rb, MLS_E_TRUNCATED);
                 }
-                r = rbuf_advance(rb, (size_t)got, ret_frame);
+                if (direct) {
+                        r = rbuf_advance(rb, (size_t)got, ret_frame);
+                } else {
+                        rb->ahead_off = 0;
+                        rb->ahead_len = (size_t)got;
+                        r = ahead_feed(rb, ret_frame);
+                }
+                if ((size_t)got < n) {
+                        /* Short: the socket is empty for now. After a frame
+                         * the next call says so without a read (once the
+                         * bytes read ahead are used up). */
+                        rb->drained = r == MKD_IPC_FRAME;
+                        return r;
+                }
                 if (r != MKD_IPC_AGAIN)
                         return r;
         }
@@ -433,6 +510,8 @@ wait_fd(int fd, short events)
 int
 mkd_ipc_recv_blocking(struct mkd_ipc_rbuf *rb, int fd, struct mkd_ipc_frame *ret_frame)
 {
+        /* A blocking fd waits in the read itself, not in poll. */
+        rb->drained = false;
         for (;;) {
                 int r = mkd_ipc_recv(rb, fd, ret_frame);
 

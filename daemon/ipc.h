@@ -135,10 +135,17 @@ enum {
 /*
  * Incremental receive buffer. It reads the 4-byte prefix, checks the length
  * against its cap BEFORE allocating anything, allocates exactly that many
- * bytes, and fills them as data arrives (any split is fine). It never reads
- * past the current frame, so pipelined frames stay in the socket until
- * asked for. After an error it stays failed.
+ * bytes, and fills them as data arrives (any split is fine). After an error
+ * it stays failed.
+ *
+ * mkd_ipc_recv reads ahead into a staging buffer of MKD_IPC_AHEAD bytes
+ * (guarded for a secure buffer, wiped as it is consumed), so a small frame
+ * costs one read instead of two (prefix, body) and a read that drained the
+ * socket is not followed by one that can only say EAGAIN. At most
+ * MKD_IPC_AHEAD bytes of later frames are held there
+ * (mkd_ipc_rbuf_buffered); bodies longer than that are read in place.
  */
+#define MKD_IPC_AHEAD 8192
 struct mkd_ipc_rbuf {
         size_t max;   /* body cap, 1..MKD_IPC_FRAME_MAX */
         bool secure;
@@ -150,6 +157,9 @@ struct mkd_ipc_rbuf {
         size_t body_cap;
         size_t body_have;
         struct mls_gpool *pool; /* secure: guarded bodies come from here */
+        uint8_t *ahead;         /* MKD_IPC_AHEAD bytes (allocated on first use) */
+        size_t ahead_off, ahead_len; /* the unconsumed bytes: [off, len) */
+        bool drained; /* the last read was short and ended a frame */
 };
 
 /* max 0 means MKD_IPC_FRAME_MAX; a larger max is clamped to it. */
@@ -157,8 +167,13 @@ void mkd_ipc_rbuf_init(struct mkd_ipc_rbuf *rb, size_t max, bool secure);
 /* Secure bodies from pool (a cache of guarded blocks; the frames handed out
  * give them back on clear, so pool must outlive them). NULL: sodium_malloc. */
 void mkd_ipc_rbuf_set_pool(struct mkd_ipc_rbuf *rb, struct mls_gpool *pool);
-/* Frees (wiping if secure) a partial frame; the buffer can be reused. */
+/* Frees (wiping if secure) a partial frame and the bytes read ahead; the
+ * buffer can be reused. */
 void mkd_ipc_rbuf_clear(struct mkd_ipc_rbuf *rb);
+/* True if bytes already read from the socket wait in rb (a caller that
+ * stops calling mkd_ipc_recv before MKD_IPC_AGAIN must not wait for POLLIN
+ * while this is true). */
+bool mkd_ipc_rbuf_buffered(const struct mkd_ipc_rbuf *rb);
 #define _mkd_ipc_rbuf_ _mls_cleanup_(mkd_ipc_rbuf_clear)
 
 /* Feeds bytes from memory: consumes data[0..*ret_used) and returns
@@ -168,11 +183,14 @@ void mkd_ipc_rbuf_clear(struct mkd_ipc_rbuf *rb);
 MLS_MUST_CHECK int mkd_ipc_rbuf_feed(struct mkd_ipc_rbuf *rb, const uint8_t *data, size_t len,
                                      size_t *ret_used, struct mkd_ipc_frame *ret_frame);
 
-/* Reads from fd (a stream socket, blocking or not) until a frame is
- * complete or the socket would block. Returns MKD_IPC_FRAME, MKD_IPC_AGAIN,
- * MKD_IPC_EOF, MLS_E_TRUNCATED (EOF in mid-frame), the errors of _feed,
- * MLS_E_INVALID_MESSAGE (the peer passed file descriptors), or
- * MLS_E_INTERNAL (an I/O error such as ECONNRESET). */
+/* Returns the next frame from the bytes read ahead, else reads from fd (a
+ * stream socket, blocking or not) until a frame is complete or the socket
+ * has nothing more: a short read, EAGAIN, or (right after a frame that a
+ * short read completed) no read at all. MKD_IPC_AGAIN thus means "wait for
+ * POLLIN". Returns MKD_IPC_FRAME, MKD_IPC_AGAIN, MKD_IPC_EOF,
+ * MLS_E_TRUNCATED (EOF in mid-frame), the errors of _feed,
+ * MLS_E_INVALID_MESSAGE (the peer passed file descriptors), MLS_E_NOMEM, or
+ * MLS_E_IO (an I/O error such as ECONNRESET). */
 MLS_MUST_CHECK int mkd_ipc_recv(struct mkd_ipc_rbuf *rb, int fd, struct mkd_ipc_frame *ret_frame);
 
 /* Blocking receive for the children's simple loops: polls a non-blocking

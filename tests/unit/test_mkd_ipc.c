@@ -384,7 +384,8 @@ test_ipc_frame_over_cap_refused_without_allocating(void **state)
                         send_all(sv[0], refused[i], 4);
                         largest_alloc = 0;
                         assert_int_equal(mkd_ipc_recv(&rb, sv[1], &f), MLS_E_TOO_LARGE);
-                        assert_true(largest_alloc < 4096);
+                        /* nothing but the fixed read-ahead buffer */
+                        assert_true(largest_alloc <= MKD_IPC_AHEAD);
                         assert_null(rb.body);
                         /* The stream stays dead. */
                         assert_int_equal(mkd_ipc_recv(&rb, sv[1], &f), MLS_E_TOO_LARGE);
@@ -601,6 +602,69 @@ test_ipc_encoder_rejects_invalid_writes(void **state)
         }
 }
 
+/* Frames written together come out of one read: the later ones wait in
+ * the read-ahead buffer (mkd_ipc_rbuf_buffered) and come out without
+ * touching the socket; after the short read that drained it, the next
+ * call says MKD_IPC_AGAIN without reading, and a read follows again after
+ * that. A secure buffer wipes what it has handed out. */
+static void
+test_ipc_read_ahead(void **state)
+{
+        (void)state;
+        for (int secure = 0; secure < 2; secure++) {
+                _mls_writer_ struct mls_writer w = { 0 };
+                struct mkd_ipc_rbuf rb;
+                struct mkd_ipc_frame f = { 0 };
+                struct mkd_ipc_request req;
+                int sv[2];
+
+                mls_writer_init(&w);
+                for (uint32_t id = 1; id <= 3; id++)
+                        encode_request(&w, id, 7, 0, "secret!", 7);
+                pair(sv, true);
+                mkd_ipc_rbuf_init(&rb, 0, secure);
+                send_all(sv[0], w.buf, w.len);
+                for (uint32_t id = 1; id <= 3; id++) {
+                        assert_int_equal(mkd_ipc_recv(&rb, sv[1], &f), MKD_IPC_FRAME);
+                        assert_int_equal(f.secure, secure);
+                        assert_int_equal(mkd_ipc_request_parse(f.data, f.len, &req), 0);
+                        assert_int_equal(req.id, id);
+                        assert_int_equal(mkd_ipc_rbuf_buffered(&rb), id < 3);
+                        mkd_ipc_frame_clear(&f);
+                }
+                if (secure)
+                        for (size_t i = 0; i < w.len; i++)
+                                assert_int_equal(rb.ahead[i], 0);
+                /* Another frame has arrived, but the drained socket is only
+                 * read again after the caller heard MKD_IPC_AGAIN. */
+                mls_writer_clear(&w);
+                mls_writer_init(&w);
+                encode_request(&w, 4, 7, 0, "x", 1);
+                send_all(sv[0], w.buf, w.len);
+                assert_int_equal(mkd_ipc_recv(&rb, sv[1], &f), MKD_IPC_AGAIN);
+                assert_int_equal(mkd_ipc_recv(&rb, sv[1], &f), MKD_IPC_FRAME);
+                assert_int_equal(mkd_ipc_request_parse(f.data, f.len, &req), 0);
+                assert_int_equal(req.id, 4);
+                mkd_ipc_frame_clear(&f);
+                /* and one split across a read: no frame, no extra read */
+                mls_writer_clear(&w);
+                mls_writer_init(&w);
+                encode_request(&w, 5, 7, 0, "split", 5);
+                assert_int_equal(mkd_ipc_recv(&rb, sv[1], &f), MKD_IPC_AGAIN);
+                send_all(sv[0], w.buf, 6);
+                assert_int_equal(mkd_ipc_recv(&rb, sv[1], &f), MKD_IPC_AGAIN);
+                send_all(sv[0], w.buf + 6, w.len - 6);
+                assert_int_equal(mkd_ipc_recv(&rb, sv[1], &f), MKD_IPC_FRAME);
+                assert_int_equal(mkd_ipc_request_parse(f.data, f.len, &req), 0);
+                assert_int_equal(req.id, 5);
+                mkd_ipc_frame_clear(&f);
+                mkd_ipc_rbuf_clear(&rb);
+                assert_null(rb.ahead);
+                close(sv[0]);
+                close(sv[1]);
+        }
+}
+
 static void
 test_ipc_eof_mid_frame(void **state)
 {
@@ -619,7 +683,9 @@ test_ipc_eof_mid_frame(void **state)
                 mkd_ipc_rbuf_init(&rb, 0, false);
                 send_all(sv[0], w.buf, cut);
                 close(sv[0]);
-                r = mkd_ipc_recv(&rb, sv[1], &f);
+                /* (a short read says MKD_IPC_AGAIN: wait for POLLIN, which
+                 * the end of the stream gives) */
+                r = mkd_ipc_recv_blocking(&rb, sv[1], &f);
                 assert_int_equal(r, MLS_E_TRUNCATED);
                 assert_null(rb.body);
                 assert_int_equal(mkd_ipc_recv(&rb, sv[1], &f), MLS_E_TRUNCATED);
@@ -638,7 +704,10 @@ test_ipc_eof_mid_frame(void **state)
                 assert_int_equal(mkd_ipc_recv(&rb, sv[1], &f), MKD_IPC_FRAME);
                 assert_true(f.secure);
                 mkd_ipc_frame_clear(&f);
-                assert_int_equal(mkd_ipc_recv(&rb, sv[1], &f), MKD_IPC_EOF);
+                /* the frame came in a short read: no second read until the
+                 * caller has waited for POLLIN */
+                assert_int_equal(mkd_ipc_recv(&rb, sv[1], &f), MKD_IPC_AGAIN);
+                assert_int_equal(mkd_ipc_recv_blocking(&rb, sv[1], &f), MKD_IPC_EOF);
                 mkd_ipc_rbuf_clear(&rb);
                 close(sv[1]);
         }
@@ -829,6 +898,7 @@ main(void)
                 cmocka_unit_test(test_ipc_garbage_refused),
                 cmocka_unit_test(test_ipc_encoder_rejects_invalid_writes),
                 cmocka_unit_test(test_ipc_eof_mid_frame),
+                cmocka_unit_test(test_ipc_read_ahead),
                 cmocka_unit_test(test_ipc_passed_fds_refused),
                 cmocka_unit_test(test_ipc_secure_channel),
                 cmocka_unit_test(test_ipc_peer_gone),
