@@ -59,6 +59,29 @@ b_now_ms(void)
         return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static uint64_t
+now_us(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* [performance] busy_poll: polls without sleeping for up to us
+ * microseconds; the result of the last poll (0: nothing yet). */
+static int
+busy_poll(struct pollfd *pfd, size_t np, uint32_t us)
+{
+        uint64_t end = now_us() + us;
+        int r;
+
+        do
+                r = poll(pfd, np, 0);
+        while (r == 0 && now_us() < end);
+        return r;
+}
+
 /* ---- index ---- */
 
 struct b_identity *
@@ -1036,7 +1059,14 @@ loop(struct broker *b, int sigfd)
                 staged = engine_slot >= 0 && mkd_ipc_rbuf_buffered(&b->rb);
                 if (staged)
                         timeout = 0;
-                r = poll(pfd, np, timeout);
+                r = 0;
+                /* One request with the engine and nothing else to do: its
+                 * reply is due within tens of microseconds. */
+                if (b->policy.busy_poll && timeout != 0 && b->inflight &&
+                    b->inflight == b->inflight_tail)
+                        r = busy_poll(pfd, np, b->policy.busy_poll);
+                if (r == 0)
+                        r = poll(pfd, np, timeout);
                 if (r < 0 && errno != EINTR) {
                         mkd_log_err("poll: %s", strerror(errno));
                         b->exit_code = 1;

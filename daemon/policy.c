@@ -83,6 +83,7 @@ mkd_policy_defaults(struct mkd_policy *ret_policy)
         ret_policy->max_groups_per_uid = 1024;
         ret_policy->keypackage_lifetime = UINT64_C(90) * 24 * 3600;
         ret_policy->update_interval = 0;
+        ret_policy->busy_poll = 0;
 }
 
 bool
@@ -97,7 +98,7 @@ mkd_policy_eq(const struct mkd_policy *a, const struct mkd_policy *b)
                a->max_identities_per_uid == b->max_identities_per_uid &&
                a->max_groups_per_uid == b->max_groups_per_uid &&
                a->keypackage_lifetime == b->keypackage_lifetime &&
-               a->update_interval == b->update_interval;
+               a->update_interval == b->update_interval && a->busy_poll == b->busy_poll;
 }
 
 /* ---- the key table ---- */
@@ -144,10 +145,12 @@ static const struct key_def keys[] = {
         U64("keypackages", lifetime, keypackage_lifetime, 3600, 63072000, false),
         /* Off, or one hour to one year. */
         U64("update", interval, update_interval, 3600, 31536000, true),
+        /* Microseconds, 0 (off) to 1000. */
+        U32("performance", busy_poll, busy_poll, 0, 1000),
 };
 
 static const char *const sections[] = { "sandbox", "tpm", "retention", "access", "keypackages",
-                                        "update" };
+                                        "update", "performance" };
 
 /* ---- parsing ---- */
 

@@ -81,6 +81,7 @@ struct mkd_policy {
         uint32_t max_groups_per_uid;
         uint64_t keypackage_lifetime; /* seconds */
         uint64_t update_interval;     /* seconds, 0 = off */
+        uint32_t busy_poll;           /* microseconds, 0 = off */
 };
 
 #define MKD_POLICY_PATH "/etc/mlskeyd/mlskeyd.conf"

@@ -74,6 +74,7 @@ test_policy_defaults(void **state)
         assert_int_equal(p.max_groups_per_uid, 1024);
         assert_int_equal(p.keypackage_lifetime, 90 * 24 * 3600);
         assert_int_equal(p.update_interval, 0);
+        assert_int_equal(p.busy_poll, 0);
 }
 
 static void
@@ -167,6 +168,9 @@ test_policy_each_key_alone(void **state)
         ONE("[update]\ninterval = 0\n", (void)0);
         ONE("[update]\ninterval = 3600\n", want.update_interval = 3600);
         ONE("[update]\ninterval = 31536000\n", want.update_interval = 31536000);
+        ONE("[performance]\nbusy_poll = 0\n", (void)0);
+        ONE("[performance]\nbusy_poll = 150\n", want.busy_poll = 150);
+        ONE("[performance]\nbusy_poll = 1000\n", want.busy_poll = 1000);
         /* Whitespace around "=", inline ";" comments, CRLF, a BOM. */
         ONE("[sandbox]\n  \nseccomp=log ; diagnosing\n", want.seccomp = MKD_SECCOMP_LOG);
         ONE("[sandbox]\r\nseccomp \t=\t log\r\n", want.seccomp = MKD_SECCOMP_LOG);
@@ -234,6 +238,10 @@ test_policy_errors_numbers(void **state)
                      NAME ":2: [update] interval: out of range (0 or 3600..31536000): \"1\"");
         expect_error("[update]\ninterval = 31536001\n",
                      NAME ":2: [update] interval: out of range (0 or 3600..31536000): \"31536001\"");
+        expect_error("[performance]\nbusy_poll = 1001\n",
+                     NAME ":2: [performance] busy_poll: out of range (0..1000): \"1001\"");
+        expect_error("[performance]\nbusy_poll = -1\n",
+                     NAME ":2: [performance] busy_poll: not a number: \"-1\"");
 }
 
 static void
@@ -508,7 +516,7 @@ test_policy_example_file_is_defaults(void **state)
                 print_error("%s\n", err);
         assert_int_equal(r, 0);
         assert_memory_equal(&p, &d, sizeof(p));
-        assert_int_equal(keys, 12);
+        assert_int_equal(keys, 13);
         free(text);
         mls_bytes_clear(&file);
 }
@@ -559,6 +567,7 @@ test_policy_foreach_names_values(void **state)
                 { "access.max_groups_per_uid", "t:1024" },
                 { "keypackages.lifetime", "t:7776000" },
                 { "update.interval", "t:604800" },
+                { "performance.busy_poll", "t:0" },
         };
         struct mkd_policy p;
         struct collect c = { .n = 0 };
