@@ -28,12 +28,15 @@ int bench_dbus(int argc, char **argv);
 /* tools/bench/floor.c: forks the architecture's floor (a D-Bus "broker"
  * owning BENCH_FLOOR_NAME, an "engine" and an Ed25519 "vault" behind
  * socketpairs) on the bus at addr; returns the broker's pid (the others die
- * with it), -1 on error. Methods Hops(ay) -> ay and Sign(ay) -> ay. */
+ * with it), -1 on error. Methods Ping() -> (), Hops(ay) -> ay and
+ * Sign(ay) -> ay. busy_poll_us: the broker polls for the engine's answer
+ * without sleeping for up to that long, as mlskeyd's [performance]
+ * busy_poll does (0: it sleeps in read). */
 #define BENCH_FLOOR_NAME "org.mlskeyd.BenchFloor"
 #define BENCH_FLOOR_PATH "/org/mlskeyd/BenchFloor"
 #define BENCH_FLOOR_IFACE "org.mlskeyd.BenchFloor"
 #include <sys/types.h>
-pid_t bench_floor_start(const char *addr);
+pid_t bench_floor_start(const char *addr, unsigned busy_poll_us);
 
 struct mls_suite;
 /* The per-suite driver shared by subcommands that time one suite at a time

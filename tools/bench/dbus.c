@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mlskey-bench dbus [--mlskeyd PATH] [--dbus-daemon PATH] [-n COUNT]
- *                   [--clients N]
+ *                   [--clients N] [--tpm-tcti TCTI] [--busy-poll US]
+ *                   [--only PATH]
  *
  * Round trips through the daemon's D-Bus API, on a private bus this
  * command starts (dbus-daemon, then mlskeyd with its state in a temporary
@@ -12,11 +13,18 @@
  *   encrypt     Group.Encrypt of 1 KiB through libmlskey
  *   process     Group.Process of such a message by the second member (a
  *               second identity of the same daemon, joined by Welcome)
+ *   bare_call_process   the bare call answered by a process of its own
+ *   floor_hops  1 KiB through a skeleton of the daemon's architecture
+ *               (floor.c: D-Bus "broker", "engine", "vault" over
+ *               socketpairs) and back, with no work in any of them
+ *   floor_sign  the same with an Ed25519 signature of it in the "vault":
+ *               what any implementation of DESIGN.md section 2 costs
+ *               for Encrypt before it does anything of its own
  *
  * each with 1 and with N (default 16) concurrent clients (threads with a
  * connection / libmlskey client each): the median per-call latency and the
- * total throughput. Then the ratio Encrypt / bare call (target, reported
- * and never asserted: within 1.5x).
+ * total throughput. Then the ratios Encrypt / bare call (target, reported
+ * and never asserted: within 1.5x) and floor_sign / bare call.
  *
  * mlskeyd defaults to the one beside this program (<build>/mlskeyd, found
  * from /proc/self/exe), dbus-daemon to the one on PATH.
@@ -57,7 +65,7 @@ struct env {
         char *alice, *bob, *ga, *gb;
 };
 
-enum what { W_BARE, W_ENCRYPT, W_PROCESS, W_FLOOR_HOPS, W_FLOOR_SIGN, W_N };
+enum what { W_BARE, W_ENCRYPT, W_PROCESS, W_FLOOR_HOPS, W_FLOOR_SIGN, W_BARE_PROC, W_N };
 
 struct job {
         struct env *env;
@@ -254,6 +262,8 @@ name_owned(DBusConnection *c, const char *name)
 /* Milliseconds from the daemon's exec to its first answer that needs the
  * engine (the storage key opened, every object loaded). */
 static double start_ms;
+/* --busy-poll: the daemon's [performance] busy_poll */
+static unsigned busy_poll_us;
 
 static void
 start_daemon(struct env *env, const char *mlskeyd, const char *tcti)
@@ -271,8 +281,9 @@ start_daemon(struct env *env, const char *mlskeyd, const char *tcti)
          * the Encrypt runs advanced her ratchet. */
         snprintf(text, sizeof(text),
                  "[retention]\nmax_past_generations = 64\nmax_forward_distance = 1000000\n"
-                 "%s%s%s",
-                 tcti ? "[tpm]\nmode = require\ntcti = " : "", tcti ? tcti : "", tcti ? "\n" : "");
+                 "[performance]\nbusy_poll = %u\n%s%s%s",
+                 busy_poll_us, tcti ? "[tpm]\nmode = require\ntcti = " : "", tcti ? tcti : "",
+                 tcti ? "\n" : "");
         write_file(conf, text);
         t0 = bench_now_ns();
         env->daemon_pid = fork();
@@ -401,11 +412,14 @@ job_main(void *arg)
                         const uint8_t *p = plain;
                         DBusMessage *m = dbus_message_new_method_call(
                                 BENCH_FLOOR_NAME, BENCH_FLOOR_PATH, BENCH_FLOOR_IFACE,
-                                j->what == W_FLOOR_SIGN ? "Sign" : "Hops");
+                                j->what == W_FLOOR_SIGN ? "Sign"
+                                : j->what == W_FLOOR_HOPS ? "Hops"
+                                                          : "Ping");
                         DBusMessage *r = NULL;
 
-                        if (m && dbus_message_append_args(m, DBUS_TYPE_ARRAY, DBUS_TYPE_BYTE, &p,
-                                                          (int)sizeof(plain), DBUS_TYPE_INVALID))
+                        if (m && (j->what == W_BARE_PROC ||
+                                  dbus_message_append_args(m, DBUS_TYPE_ARRAY, DBUS_TYPE_BYTE, &p,
+                                                           (int)sizeof(plain), DBUS_TYPE_INVALID)))
                                 r = dbus_connection_send_with_reply_and_block(conn, m, 60000, NULL);
                         ok = r != NULL;
                         if (m)
@@ -467,7 +481,7 @@ make_messages(struct env *env, size_t n, struct mlskey_buf **ret_bufs)
 }
 
 static const char *const names[W_N] = { "bare_call", "encrypt", "process", "floor_hops",
-                                        "floor_sign" };
+                                        "floor_sign", "bare_call_process" };
 
 /* Runs `what` with `clients` threads, n calls in all; returns the median
  * (printed unless it is a warm-up). */
@@ -563,13 +577,18 @@ usage(FILE *f)
 {
         fprintf(f, "usage: mlskey-bench dbus [--mlskeyd PATH] [--dbus-daemon PATH] [-n COUNT]\n"
                    "                         [--clients N] [--tpm-tcti TCTI]\n"
-                   "                         [--only bare_call|encrypt|process]\n"
+                   "                         [--busy-poll US] [--only PATH]\n"
                    "Starts a private dbus-daemon and mlskeyd, then prints the median round\n"
                    "trip of a bare D-Bus call, Encrypt (1 KiB) and Process, with 1 and N\n"
                    "(default 16) concurrent clients. COUNT: calls per measurement (default 2000).\n"
                    "--tpm-tcti: the daemon runs with [tpm] mode = require on that TPM\n"
                    "(storage key sealed, rollback counter); also prints the start time.\n"
-                   "--only: measures that one path (for profiling), no commits, no ratios.\n");
+                   "--busy-poll: the daemon runs with [performance] busy_poll = US (1..1000).\n"
+                   "--only: measures that one path (for profiling), no commits, no ratios:\n"
+                   "  bare_call, encrypt, process, floor_hops, floor_sign, bare_call_process.\n"
+                   "The floor is a skeleton of the daemon's architecture (tools/bench/floor.c):\n"
+                   "the same three processes and hops as Encrypt, an Ed25519 signature in\n"
+                   "the third (floor_sign) or not (floor_hops), and no other work.\n");
 }
 
 int
@@ -595,6 +614,14 @@ bench_dbus(int argc, char **argv)
                         tcti = argv[++i];
                 } else if (strcmp(argv[i], "--clients") == 0 && i + 1 < argc) {
                         many = bench_parse_count(argv[++i]);
+                } else if (strcmp(argv[i], "--busy-poll") == 0 && i + 1 < argc) {
+                        size_t us = bench_parse_count(argv[++i]);
+
+                        if (us == 0 || us > 1000) {
+                                usage(stderr);
+                                return 2;
+                        }
+                        busy_poll_us = (unsigned)us;
                 } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
                         i++;
                         for (int w = 0; w < W_N; w++)
@@ -629,7 +656,7 @@ bench_dbus(int argc, char **argv)
         atexit(stop_children);
         start_bus(&env, dbus_daemon);
         /* before any thread: the floor's processes are plain forks */
-        if ((child_pids[2] = bench_floor_start(env.addr)) < 0)
+        if ((child_pids[2] = bench_floor_start(env.addr, busy_poll_us)) < 0)
                 die("cannot start the floor skeleton");
         start_daemon(&env, mlskeyd, tcti);
         echo_start(&env);
@@ -647,8 +674,8 @@ bench_dbus(int argc, char **argv)
                 dbus_connection_unref(c);
         }
         setup_group(&env);
-        printf("dbus: mlskeyd %s, private bus %s, tpm %s\n", mlskeyd, env.addr,
-               tcti ? tcti : "off");
+        printf("dbus: mlskeyd %s, private bus %s, tpm %s, busy_poll %u us\n", mlskeyd, env.addr,
+               tcti ? tcti : "off", busy_poll_us);
         printf("dbus start (exec to first answer, empty state): %.1f ms\n", start_ms);
         /* A restart with state: the storage key unsealed, 2 identities, 1
          * KeyPackage and 2 groups loaded (with a TPM: the rollback check). */
@@ -674,6 +701,8 @@ bench_dbus(int argc, char **argv)
                 if (only < 0 || only == W_PROCESS)
                         proc[k] = run(&env, W_PROCESS, cl[k], n, true);
                 (void)run(&env, W_FLOOR_SIGN, cl[k], 50 * cl[k], false);
+                if (only < 0 || only == W_BARE_PROC)
+                        (void)run(&env, W_BARE_PROC, cl[k], n, true);
                 if (only < 0 || only == W_FLOOR_HOPS)
                         (void)run(&env, W_FLOOR_HOPS, cl[k], n, true);
                 if (only < 0 || only == W_FLOOR_SIGN)
