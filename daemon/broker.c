@@ -50,15 +50,6 @@ extern char **environ;
 #define STABLE_MS 10000
 #define SELF_UPDATE_PERIOD_MAX_MS 60000
 
-uint64_t
-b_now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static uint64_t
 now_us(void)
 {
@@ -66,6 +57,12 @@ now_us(void)
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+b_now_ms(void)
+{
+        return now_us() / 1000;
 }
 
 /* [performance] busy_poll: polls without sleeping for up to us
