@@ -589,11 +589,11 @@ wrap_state(const uint8_t identity[OBJ_ID_LEN], const struct mls_secret *state,
 
 /* A group: {format 2, identity, state, epoch_since, self_update_at}. */
 static int
-wrap_group(const struct eng_group *g, const struct mls_secret *state, struct mls_writer *w)
+wrap_group(const struct eng_group *g, const struct mls_writer *state, struct mls_writer *w)
 {
         const struct mkd_wrapped o = {
                 .identity = g->identity, .identity_len = OBJ_ID_LEN,
-                .state = state->data, .state_len = state->len,
+                .state = state->buf, .state_len = state->len,
                 .has_times = true, .epoch_since = g->epoch_since,
                 .self_update_at = g->self_update_at,
         };
@@ -640,12 +640,13 @@ seal_object(struct engine *e, uint8_t type, const uint8_t id[OBJ_ID_LEN], uint64
 static int
 save_group_ex(struct engine *e, struct eng_group *g, bool reserve, struct eng_writes *wl)
 {
-        _mls_secret_ struct mls_secret *state = NULL;
-        _mls_writer_ struct mls_writer w = { 0 };
+        _mls_writer_ struct mls_writer state = { 0 }, w = { 0 };
         uint64_t epoch = mls_group_epoch(g->g), next;
         uint32_t ahead = 0;
 
-        mls_writer_init_secure(&w);
+        /* Guarded blocks from the engine's pool: a save allocates nothing. */
+        mls_writer_init_pool(&state, e->pool);
+        mls_writer_init_pool(&w, e->pool);
         /* Keep what is reserved (a save must never move the saved ratchet
          * back below a generation already handed out), or reserve anew. */
         MLS_TRY(mls_group_own_generation(g->g, &next));
@@ -659,8 +660,8 @@ save_group_ex(struct engine *e, struct eng_group *g, bool reserve, struct eng_wr
                 g->epoch_since = now_ms();
                 g->since_epoch = epoch;
         }
-        MLS_TRY(mls_group_save_ahead(g->g, ahead, &state));
-        MLS_TRY(wrap_group(g, state, &w));
+        MLS_TRY(mls_group_save_ahead_to(g->g, ahead, &state));
+        MLS_TRY(wrap_group(g, &state, &w));
         MLS_TRY(seal_object(e, MKD_OBJ_GROUP, g->id, ++g->version, &w, wl));
         g->res_epoch = epoch;
         g->res_until = next + ahead;

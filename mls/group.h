@@ -634,6 +634,11 @@ MLS_MUST_CHECK int mls_group_load(const uint8_t *p, size_t len, struct mls_group
  */
 MLS_MUST_CHECK int mls_group_save_ahead(struct mls_group *g, uint32_t ahead,
                                         struct mls_secret **ret);
+/* The same, appended to w, which must be a secure writer (the daemon's
+ * draws from its pool of guarded blocks: no allocation per save). On
+ * failure w holds a partial encoding the caller discards. */
+MLS_MUST_CHECK int mls_group_save_ahead_to(struct mls_group *g, uint32_t ahead,
+                                           struct mls_writer *w);
 /* The next application-message generation this member would use in the
  * current epoch (0 before its first message). */
 MLS_MUST_CHECK int mls_group_own_generation(const struct mls_group *g, uint64_t *ret_next);

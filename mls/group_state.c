@@ -163,18 +163,26 @@ mls_group_save(const struct mls_group *g, struct mls_secret **ret)
 }
 
 int
+mls_group_save_ahead_to(struct mls_group *g, uint32_t ahead, struct mls_writer *w)
+{
+        if (!g || !w || !w->secure)
+                return MLS_E_INVALID_ARGUMENT;
+        if (g->removed)
+                ahead = 0;
+        if (ahead)
+                MLS_TRY(mls_st_activate(g->st, g->own_leaf));
+        return group_save(g, ahead, w);
+}
+
+int
 mls_group_save_ahead(struct mls_group *g, uint32_t ahead, struct mls_secret **ret)
 {
         _mls_writer_ struct mls_writer w = { 0 };
 
         if (!g || !ret)
                 return MLS_E_INVALID_ARGUMENT;
-        if (g->removed)
-                ahead = 0;
-        if (ahead)
-                MLS_TRY(mls_st_activate(g->st, g->own_leaf));
         mls_writer_init_secure(&w);
-        MLS_TRY(group_save(g, ahead, &w));
+        MLS_TRY(mls_group_save_ahead_to(g, ahead, &w));
         return mls_writer_finish_secret(&w, ret);
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Sender reservation (mls_st_encode_ahead, mls_group_save_ahead): the
+ * Sender reservation (mls_st_encode_ahead, mls_group_save_ahead[_to]): the
  * daemon's Encrypt writes the group once per SEND_RESERVE messages, saving
  * its own ratchets ahead. These tests show that
  *  - a tree saved `ahead` is byte-identical to the tree that really sent
@@ -165,6 +165,25 @@ test_reserve_group_crash_resumes_after_reserved(void **state)
         assert_int_equal(next, 1);
         /* The daemon's write: 8 generations reserved (1 .. 8). */
         assert_int_equal(mls_group_save_ahead(a.g, 8, &saved), 0);
+        /* The same bytes appended to a pooled writer (the daemon's way);
+         * a writer that is not secure is refused. */
+        {
+                struct mls_gpool *pool = NULL;
+                struct mls_writer w, pw;
+
+                assert_int_equal(mls_gpool_new(&pool), 0);
+                mls_writer_init_pool(&w, pool);
+                assert_int_equal(mls_writer_u8(&w, 0xaa), 0);
+                assert_int_equal(mls_group_save_ahead_to(a.g, 8, &w), 0);
+                assert_int_equal(w.len, 1 + saved->len);
+                assert_memory_equal(w.buf + 1, saved->data, saved->len);
+                mls_writer_clear(&w);
+                mls_writer_init(&pw);
+                assert_int_equal(mls_group_save_ahead_to(a.g, 8, &pw), MLS_E_INVALID_ARGUMENT);
+                assert_int_equal(pw.len, 0);
+                mls_writer_clear(&pw);
+                mls_gpool_free(pool);
+        }
         /* The same state without reservation differs only in the ratchet. */
         assert_int_equal(mls_group_save(a.g, &plain), 0);
         assert_false(saved->len == plain->len &&
