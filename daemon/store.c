@@ -187,97 +187,164 @@ mkd_store_open(const char *path, struct mkd_store **ret_store)
         return 0;
 }
 
-int
-mkd_store_put(struct mkd_store *s, uint8_t type, const uint8_t *id, size_t id_len,
-              uint64_t version, const uint8_t *blob, size_t len)
+/* Checks one put: a sealed blob of this very object. */
+static int
+put_check(uint8_t type, const uint8_t *id, size_t id_len, uint64_t version, const uint8_t *blob,
+          size_t len)
 {
-        _mkd_cleanup_close_ int fd = -1;
         struct mkd_seal_header h;
-        char name[HEX_ID_MAX + 1], tmp[REL_PATH_MAX];
-        uint8_t rnd[8];
-        char rhex[2 * sizeof(rnd) + 1];
-        int tfd, r;
 
         if (!mkd_obj_type_valid(type) || !mkd_obj_id_valid(id_len))
                 return MLS_E_INVALID_ARGUMENT;
         if (len > MKD_STORE_OBJECT_MAX)
                 return MLS_E_TOO_LARGE;
-        /* Only a sealed blob of this very object goes to this file. */
         MLS_TRY(mkd_seal_header_parse(blob, len, &h));
         if (h.type != type || h.id_len != id_len || memcmp(h.id, id, id_len) != 0 ||
             (version != MKD_SEAL_ANY_VERSION && h.version != version))
                 return MLS_E_BAD_STATE;
+        return 0;
+}
 
-        tfd = s->typefd[type];
-        hex_encode(id, id_len, name);
+/* Writes blob to a new temporary file of folder tfd, durably (fsync),
+ * and returns its name in tmp (TMP_PREFIX <hex id>-<random>). */
+static int
+put_temp(int tfd, uint8_t type, const char *name, const uint8_t *blob, size_t len,
+         char tmp[REL_PATH_MAX])
+{
+        _mkd_cleanup_close_ int fd = -1;
+        uint8_t rnd[8];
+        char rhex[2 * sizeof(rnd) + 1];
+        int r, cfd;
+
         randombytes_buf(rnd, sizeof(rnd));
         hex_encode(rnd, sizeof(rnd), rhex);
-        snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s-%s", name, rhex);
-
+        snprintf(tmp, REL_PATH_MAX, TMP_PREFIX "%s-%s", name, rhex);
         fd = openat(tfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) {
                 mkd_log_err("%s/%s: cannot create: %s", mkd_obj_type_name(type), tmp, strerror(errno));
+                tmp[0] = '\0';
                 return MLS_E_STORAGE;
         }
         r = mkd_write_all(fd, blob, len);
         if (r == 0 && fsync(fd) < 0)
                 r = MLS_E_STORAGE;
-        if (r == 0) {
-                int cfd = fd;
-
-                fd = -1;
-                if (close(cfd) < 0)
-                        r = MLS_E_STORAGE;
-        }
-        if (r == 0 && renameat(tfd, tmp, tfd, name) < 0)
+        cfd = fd;
+        fd = -1;
+        if (close(cfd) < 0 && r == 0)
                 r = MLS_E_STORAGE;
         if (r < 0) {
-                mkd_log_err("%s/%s: cannot write: %s", mkd_obj_type_name(type), name, strerror(errno));
+                mkd_log_err("%s/%s: cannot write: %s", mkd_obj_type_name(type), tmp, strerror(errno));
                 (void)unlinkat(tfd, tmp, 0);
-                return r;
+                tmp[0] = '\0';
         }
-        /* The rename is durable only once the folder is. */
-        if (fsync(tfd) < 0) {
+        return r;
+}
+
+static int
+sync_dir(const struct mkd_store *s, uint8_t type)
+{
+        if (fsync(s->typefd[type]) < 0) {
                 mkd_log_err("%s: cannot sync: %s", mkd_obj_type_name(type), strerror(errno));
                 return MLS_E_STORAGE;
         }
         return 0;
+}
+
+int
+mkd_store_put(struct mkd_store *s, uint8_t type, const uint8_t *id, size_t id_len,
+              uint64_t version, const uint8_t *blob, size_t len)
+{
+        const struct mkd_ipc_write w = { .type = type, .id = id, .id_len = id_len,
+                                         .version = version, .blob = blob, .blob_len = len };
+
+        return mkd_store_apply(s, &w, 1);
 }
 
 int
 mkd_store_delete(struct mkd_store *s, uint8_t type, const uint8_t *id, size_t id_len)
 {
-        char name[HEX_ID_MAX + 1];
-        int tfd;
+        const struct mkd_ipc_write w = { .type = type, .id = id, .id_len = id_len, .del = true };
 
-        if (!mkd_obj_type_valid(type) || !mkd_obj_id_valid(id_len))
-                return MLS_E_INVALID_ARGUMENT;
-        tfd = s->typefd[type];
-        hex_encode(id, id_len, name);
-        if (unlinkat(tfd, name, 0) < 0 && errno != ENOENT) {
-                mkd_log_err("%s/%s: cannot delete: %s", mkd_obj_type_name(type), name, strerror(errno));
-                return MLS_E_STORAGE;
-        }
-        if (fsync(tfd) < 0) {
-                mkd_log_err("%s: cannot sync: %s", mkd_obj_type_name(type), strerror(errno));
-                return MLS_E_STORAGE;
-        }
-        return 0;
+        return mkd_store_apply(s, &w, 1);
+}
+
+/* True if a later write of the list is for the same object. */
+static bool
+superseded(const struct mkd_ipc_write *w, size_t i, size_t n)
+{
+        for (size_t j = i + 1; j < n; j++)
+                if (w[j].type == w[i].type && w[j].id_len == w[i].id_len &&
+                    memcmp(w[j].id, w[i].id, w[i].id_len) == 0)
+                        return true;
+        return false;
 }
 
 int
 mkd_store_apply(struct mkd_store *s, const struct mkd_ipc_write *writes, size_t n)
 {
+        char (*tmp)[REL_PATH_MAX] = NULL;
+        bool touched[MLS_ARRAY_SIZE(s->typefd)] = { false };
+        size_t made = 0;
+        int r = 0;
+
+        if (n == 0)
+                return 0;
+        /* Everything is checked before anything is touched. */
         for (size_t i = 0; i < n; i++) {
                 const struct mkd_ipc_write *o = &writes[i];
 
-                if (o->del)
-                        MLS_TRY(mkd_store_delete(s, o->type, o->id, o->id_len));
-                else
-                        MLS_TRY(mkd_store_put(s, o->type, o->id, o->id_len, o->version, o->blob,
-                                              o->blob_len));
+                if (o->del) {
+                        if (!mkd_obj_type_valid(o->type) || !mkd_obj_id_valid(o->id_len))
+                                return MLS_E_INVALID_ARGUMENT;
+                } else {
+                        MLS_TRY(put_check(o->type, o->id, o->id_len, o->version, o->blob,
+                                          o->blob_len));
+                }
         }
-        return 0;
+        tmp = calloc(n, sizeof(*tmp));
+        if (!tmp)
+                return MLS_E_NOMEM;
+        /* 1. The new contents, each in a durable temporary file (only the
+         *    newest write of each object: the others were never
+         *    acknowledged, and are not now). */
+        for (made = 0; made < n && r == 0; made++) {
+                const struct mkd_ipc_write *o = &writes[made];
+                char name[HEX_ID_MAX + 1];
+
+                if (o->del || superseded(writes, made, n))
+                        continue;
+                hex_encode(o->id, o->id_len, name);
+                r = put_temp(s->typefd[o->type], o->type, name, o->blob, o->blob_len, tmp[made]);
+        }
+        /* 2. In list order, each object's file replaced or removed. */
+        for (size_t i = 0; i < n && r == 0; i++) {
+                const struct mkd_ipc_write *o = &writes[i];
+                int tfd = s->typefd[o->type];
+                char name[HEX_ID_MAX + 1];
+
+                if (superseded(writes, i, n))
+                        continue;
+                hex_encode(o->id, o->id_len, name);
+                if (o->del ? unlinkat(tfd, name, 0) < 0 && errno != ENOENT
+                           : renameat(tfd, tmp[i], tfd, name) < 0) {
+                        mkd_log_err("%s/%s: cannot %s: %s", mkd_obj_type_name(o->type), name,
+                                    o->del ? "delete" : "replace", strerror(errno));
+                        r = MLS_E_STORAGE;
+                        break;
+                }
+                tmp[i][0] = '\0'; /* renamed: nothing to clean up */
+                touched[o->type] = true;
+        }
+        /* 3. The renames and removals are durable once their folders are. */
+        for (size_t t = 0; t < MLS_ARRAY_SIZE(touched) && r == 0; t++)
+                if (touched[t])
+                        r = sync_dir(s, (uint8_t)t);
+        /* On failure: no temporary file stays behind. */
+        for (size_t i = 0; i < made; i++)
+                if (tmp[i][0])
+                        (void)unlinkat(s->typefd[writes[i].type], tmp[i], 0);
+        free(tmp);
+        return r;
 }
 
 /* ---- loading ---- */

@@ -68,8 +68,17 @@ MLS_MUST_CHECK int mkd_store_put(struct mkd_store *s, uint8_t type, const uint8_
 MLS_MUST_CHECK int mkd_store_delete(struct mkd_store *s, uint8_t type, const uint8_t *id,
                                     size_t id_len);
 
-/* Applies a reply's writes in order (put or delete), each durable before
- * the next; stops at the first error. */
+/*
+ * Applies writes (puts and deletes, of one reply or of several in reply
+ * order) as one durable step: every write is checked first (nothing is
+ * touched if one is bad); a write followed in the list by another of the
+ * same object is skipped (the later one wins); each remaining put goes to a
+ * temporary file that is fsynced, then in list order each file is renamed
+ * over its object or the object removed, then each folder touched is
+ * fsynced once. A crash leaves every object old or new. On an error no
+ * temporary file remains, and what was renamed before it may or may not
+ * be durable.
+ */
 MLS_MUST_CHECK int mkd_store_apply(struct mkd_store *s, const struct mkd_ipc_write *writes,
                                    size_t n);
 

@@ -30,11 +30,14 @@ int __real_renameat(int olddirfd, const char *oldpath, int newdirfd, const char 
 int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
 
 static bool fail_rename;
+static int renames;        /* calls so far */
+static int fail_rename_at; /* > 0: that call (1-based, counted by renames) fails */
 
 int
 __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
 {
-        if (fail_rename) {
+        renames++;
+        if (fail_rename || renames == fail_rename_at) {
                 errno = EIO;
                 return -1;
         }
@@ -390,6 +393,91 @@ test_store_apply_writes(void **state)
         mls_bytes_clear(&bb);
 }
 
+/* The writes of several replies as one step (the broker's group commit):
+ * the newest write of an object wins and the older ones are never written
+ * (one rename); a put then a delete removes, a delete then a put keeps; a
+ * bad write anywhere in the list touches nothing; a failed rename in the
+ * middle leaves no temporary file, and the object whose rename failed
+ * keeps its old version. */
+static void
+test_store_apply_batch(void **state)
+{
+        struct fx *f = *state;
+        _mkd_store_ struct mkd_store *s = NULL;
+        static const uint8_t a[] = { 0x0a }, b[] = { 0x0b }, c[] = { 0x0c };
+        struct mls_bytes a1, a2, a3, b1, c1, c2;
+        struct mkd_ipc_write w[5];
+        struct seen seen;
+
+        assert_int_equal(mkd_store_open(f->state, &s), 0);
+        a1 = seal(f, MKD_OBJ_GROUP, a, 1, 1, "a1");
+        a2 = seal(f, MKD_OBJ_GROUP, a, 1, 2, "a2");
+        a3 = seal(f, MKD_OBJ_GROUP, a, 1, 3, "a3");
+        b1 = seal(f, MKD_OBJ_IDENTITY, b, 1, 1, "b1");
+        c1 = seal(f, MKD_OBJ_GROUP, c, 1, 1, "c1");
+        c2 = seal(f, MKD_OBJ_GROUP, c, 1, 2, "c2");
+#define PUT(t, i, v, x) \
+        ((struct mkd_ipc_write){ .type = (t), .id = (i), .id_len = 1, .version = (v), \
+                                 .blob = (x).data, .blob_len = (x).len })
+#define DEL(t, i) ((struct mkd_ipc_write){ .type = (t), .id = (i), .id_len = 1, .del = true })
+        w[0] = PUT(MKD_OBJ_GROUP, a, 1, a1);
+        w[1] = PUT(MKD_OBJ_IDENTITY, b, 1, b1);
+        w[2] = PUT(MKD_OBJ_GROUP, a, 2, a2);
+        w[3] = DEL(MKD_OBJ_IDENTITY, b);
+        w[4] = PUT(MKD_OBJ_GROUP, a, 3, a3);
+        renames = 0;
+        assert_int_equal(mkd_store_apply(s, w, 5), 0);
+        assert_int_equal(renames, 1);
+        load(s, &seen, f);
+        assert_int_equal(seen.n_objects, 1);
+        assert_string_equal(seen.objects[0], "group/0a v3: a3");
+        assert_int_equal(seen.n_problems, 0);
+        assert_int_equal(count_entries(f, "group"), 1);
+        assert_int_equal(count_entries(f, "identity"), 0);
+
+        /* delete, then put: the put stays */
+        w[0] = DEL(MKD_OBJ_GROUP, c);
+        w[1] = PUT(MKD_OBJ_GROUP, c, 1, c1);
+        assert_int_equal(mkd_store_apply(s, w, 2), 0);
+        load(s, &seen, f);
+        assert_int_equal(seen.n_objects, 2);
+        assert_string_equal(seen.objects[1], "group/0c v1: c1");
+
+        /* a bad last write: nothing at all happens */
+        w[0] = PUT(MKD_OBJ_IDENTITY, b, 1, b1);
+        w[1] = PUT(MKD_OBJ_GROUP, a, 9, a1); /* version disagrees with the blob */
+        renames = 0;
+        assert_int_equal(mkd_store_apply(s, w, 2), MLS_E_BAD_STATE);
+        assert_int_equal(renames, 0);
+        assert_int_equal(count_entries(f, "identity"), 0);
+
+        /* the second rename fails: the first object is replaced, the
+         * second keeps its old version, no temporary file is left */
+        w[0] = PUT(MKD_OBJ_IDENTITY, b, 1, b1);
+        w[1] = PUT(MKD_OBJ_GROUP, c, 2, c2);
+        renames = 0;
+        fail_rename_at = 2;
+        mkd_log_set_fd(-1);
+        assert_int_equal(mkd_store_apply(s, w, 2), MLS_E_STORAGE);
+        mkd_log_set_fd(2);
+        fail_rename_at = 0;
+        assert_int_equal(count_entries(f, "identity"), 1);
+        assert_int_equal(count_entries(f, "group"), 2);
+        load(s, &seen, f);
+        assert_int_equal(seen.n_problems, 0);
+        assert_int_equal(seen.n_objects, 3);
+        assert_string_equal(seen.objects[0], "identity/0b v1: b1");
+        assert_string_equal(seen.objects[2], "group/0c v1: c1");
+#undef PUT
+#undef DEL
+        mls_bytes_clear(&a1);
+        mls_bytes_clear(&a2);
+        mls_bytes_clear(&a3);
+        mls_bytes_clear(&b1);
+        mls_bytes_clear(&c1);
+        mls_bytes_clear(&c2);
+}
+
 /* A crash anywhere in a write leaves the old version or the new one; a
  * leftover temporary file is removed on load and never loaded. */
 static void
@@ -571,6 +659,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_store_put_load_delete, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_store_put_checks_the_header, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_store_apply_writes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_store_apply_batch, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_store_atomic_write_survives_crash, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_store_corrupt_files_skipped, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_store_load_callback_errors_and_logging, setup,
