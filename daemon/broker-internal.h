@@ -31,6 +31,8 @@
  * time into interface-xml.c. */
 extern const char mkd_interface_xml[];
 
+struct b_reply;
+
 struct b_identity {
         uint8_t id[B_ID_LEN];
         uint32_t owner;
@@ -152,6 +154,10 @@ struct broker {
         unsigned restarts;
         struct b_call *inflight;
         struct b_call *inflight_tail;
+        struct b_reply *replies; /* the batch of engine replies (broker.c) */
+#ifdef MKD_TEST_OPS
+        uint32_t test_fail_writes; /* Test.FailWrites: so many batches fail */
+#endif
         /* D-Bus messages waiting for the engine (while it (re)starts) */
         DBusMessage **waiting;
         size_t n_waiting;

@@ -648,129 +648,229 @@ load_done(struct broker *b, const struct mkd_val *res)
 
 /* One reply frame from the engine. A negative return: the engine broke
  * the protocol (or storage failed) and has been stopped. */
-static int
-engine_reply(struct broker *b, const struct mkd_ipc_frame *f)
-{
-        struct mkd_ipc_reply rep = { 0 };
-        struct mkd_val res[MKD_PROTO_MAX_FIELDS];
-        const struct mkd_op *op;
-        struct b_call *c = b->inflight;
-        int r, status;
+/*
+ * The engine's replies are taken in batches (group commit): every reply
+ * waiting in the socket (up to REPLY_BATCH) is parsed, the writes of all
+ * of them are made durable in one step (mkd_store_apply: an object written
+ * by several replies is written once, each folder synced once), and only
+ * then is any of them answered. While the broker waits for one fsync, the
+ * engine goes on with the requests queued behind it, so under load a
+ * batch grows by itself; alone, a request is a batch of one.
+ */
+#define REPLY_BATCH 64
 
-        r = mkd_ipc_reply_parse(f->data, f->len, &rep);
-        if (r < 0 || !c || rep.id != c->id) {
-                mkd_ipc_reply_clear(&rep);
-                children_stop(b, "malformed or unexpected reply from the engine");
-                return MLS_E_INVALID_MESSAGE;
+struct b_reply {
+        struct mkd_ipc_frame f;
+        struct mkd_ipc_reply rep;
+        struct b_call *c;
+        const struct mkd_op *op;
+        int status;
+        struct mkd_val res[MKD_PROTO_MAX_FIELDS];
+};
+
+static void
+reply_clear(struct b_reply *p)
+{
+        mkd_ipc_reply_clear(&p->rep);
+        mkd_ipc_frame_clear(&p->f);
+        call_free(p->c);
+        p->c = NULL;
+}
+
+/* A call that will not be completed: its caller (if any) hears why. */
+static void
+reply_fail(struct broker *b, struct b_reply *p, int e, const char *why)
+{
+        if (p->c && p->c->msg)
+                b_reply_error(b, p->c->msg, e, "%s", why);
+        if (p->c && p->c->kind == K_SELF_UPDATE)
+                b->su_inflight = false;
+        reply_clear(p);
+}
+
+/* Parses p->f and takes its call off the in-flight list. On a reply that
+ * does not fit, returns the reason to stop the engine (p is cleared). */
+static const char *
+reply_parse(struct broker *b, struct b_reply *p)
+{
+        struct b_call *c = b->inflight;
+
+        if (mkd_ipc_reply_parse(p->f.data, p->f.len, &p->rep) < 0 || !c || p->rep.id != c->id) {
+                reply_clear(p);
+                return "malformed or unexpected reply from the engine";
         }
         b->inflight = c->next;
         if (!b->inflight)
                 b->inflight_tail = NULL;
-        op = mkd_proto_engine_op(c->op);
-        status = mkd_ipc_err_from_status(rep.status);
-        if (status == 0) {
-                r = mkd_proto_decode(op->result, rep.result, rep.result_len, res);
-                if (r < 0) {
-                        mkd_ipc_reply_clear(&rep);
-                        call_free(c);
-                        children_stop(b, "malformed result from the engine");
-                        return r;
-                }
-        } else if (rep.n_writes) {
-                mkd_ipc_reply_clear(&rep);
-                call_free(c);
-                children_stop(b, "writes in a failed reply");
-                return MLS_E_INVALID_MESSAGE;
+        p->c = c;
+        p->op = mkd_proto_engine_op(c->op);
+        p->status = mkd_ipc_err_from_status(p->rep.status);
+        if (p->status == 0 &&
+            mkd_proto_decode(p->op->result, p->rep.result, p->rep.result_len, p->res) < 0) {
+                reply_fail(b, p, MLS_E_IO, "the engine's answer was malformed; it is restarted");
+                return "malformed result from the engine";
         }
-        /* Write-ahead: durable before anybody hears of it. */
-        if (rep.n_writes) {
-                struct mkd_seal_header mh;
-                bool manifest = false;
+        if (p->status < 0 && p->rep.n_writes) {
+                reply_fail(b, p, MLS_E_IO, "the engine's answer was malformed; it is restarted");
+                return "writes in a failed reply";
+        }
+        return NULL;
+}
 
-                /* The manifest's counter, from its public sealed header
-                 * (authenticated by the vault when it is opened). */
-                for (size_t i = 0; i < rep.n_writes; i++)
-                        if (rep.writes[i].type == MKD_OBJ_MANIFEST && !rep.writes[i].del &&
-                            mkd_seal_header_parse(rep.writes[i].blob, rep.writes[i].blob_len,
-                                                  &mh) == 0)
+/* Write-ahead: the writes of replies p[0..n), in reply order, durable
+ * before anybody hears of any of them. */
+static int
+replies_store(struct broker *b, const struct b_reply *p, size_t n)
+{
+        _mls_free_ struct mkd_ipc_write *w = NULL;
+        struct mkd_seal_header mh;
+        bool manifest = false;
+        size_t nw = 0, k = 0;
+        int r;
+
+        for (size_t i = 0; i < n; i++)
+                nw += p[i].rep.n_writes;
+        if (nw == 0)
+                return 0;
+        w = calloc(nw, sizeof(*w));
+        if (!w)
+                return MLS_E_NOMEM;
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < p[i].rep.n_writes; j++) {
+                        const struct mkd_ipc_write *o = &p[i].rep.writes[j];
+
+                        w[k++] = *o;
+                        /* The newest manifest's counter, from its public
+                         * sealed header (authenticated by the vault when it
+                         * is opened). */
+                        if (o->type == MKD_OBJ_MANIFEST && !o->del &&
+                            mkd_seal_header_parse(o->blob, o->blob_len, &mh) == 0)
                                 manifest = true;
-                r = mkd_store_apply(b->store, rep.writes, rep.n_writes);
-                /* The rollback counter may follow the manifest now that it
-                 * is on disk (never before: see vault.c, ROLLBACK). */
-                if (r == 0 && manifest)
-                        counter_sync(b, mh.counter);
-                if (r < 0) {
-                        mkd_log_code(MKD_LOG_ERR, r, "storing the result of %s", op->name);
-                        if (c->msg)
-                                b_reply_error(b, c->msg, MLS_E_STORAGE,
-                                              "the new state could not be stored durably");
-                        mkd_ipc_reply_clear(&rep);
-                        call_free(c);
-                        children_stop(b, "a write failed; reloading the last durable state");
-                        return r;
                 }
+#ifdef MKD_TEST_OPS
+        if (b->test_fail_writes) {
+                /* fault injection: as if the first file could not be
+                 * written (a full disk): nothing of the batch is stored */
+                b->test_fail_writes--;
+                r = MLS_E_STORAGE;
+        } else
+#endif
+                r = mkd_store_apply(b->store, w, nw);
+        if (r < 0) {
+                mkd_log_code(MKD_LOG_ERR, r, "storing the results of %zu request%s", n,
+                             n == 1 ? "" : "s");
+                return r;
         }
+        /* The rollback counter may follow the manifest now that it is on
+         * disk (never before: see vault.c, ROLLBACK). */
+        if (manifest)
+                counter_sync(b, mh.counter);
+        return 0;
+}
+
+/* What a durable reply does: answer its caller, or the broker's own
+ * bookkeeping. Returns the reason to stop the engine, or NULL. */
+static const char *
+reply_finish(struct broker *b, struct b_reply *p)
+{
+        struct b_call *c = p->c;
+        const char *stop = NULL;
+
         if (c->kind == K_COUNTER_SYNC) {
-                if (status < 0)
-                        mkd_log_code(MKD_LOG_ERR, status, "raising the rollback counter");
+                if (p->status < 0)
+                        mkd_log_code(MKD_LOG_ERR, p->status, "raising the rollback counter");
         } else if (c->kind == K_SELF_UPDATE) {
                 b->su_inflight = false;
-                if (status < 0)
-                        mkd_log_code(MKD_LOG_ERR, status, "automatic self-update");
+                if (p->status < 0)
+                        mkd_log_code(MKD_LOG_ERR, p->status, "automatic self-update");
                 else
-                        b_self_updates(b, res);
+                        b_self_updates(b, p->res);
                 /* More groups due: ask again at once (requests queued
                  * meanwhile go first). */
                 b->su_next = b_now_ms() +
-                             (status == 0 && res[MKD_SUR_MORE].u ? 0 : b->su_period_ms);
+                             (p->status == 0 && p->res[MKD_SUR_MORE].u ? 0 : b->su_period_ms);
         } else if (c->kind == K_LOAD) {
-                if (status < 0)
-                        mkd_log_code(MKD_LOG_WARNING, status, "state file %s refused", c->path);
+                if (p->status < 0)
+                        mkd_log_code(MKD_LOG_WARNING, p->status, "state file %s refused", c->path);
         } else if (c->kind == K_LOAD_DONE) {
-                if (status < 0) {
-                        mkd_ipc_reply_clear(&rep);
-                        call_free(c);
-                        children_stop(b, "loading failed");
-                        return status;
-                }
-                load_done(b, res);
+                if (p->status < 0)
+                        stop = "loading failed";
+                else
+                        load_done(b, p->res);
         } else {
-                b_complete(b, c, status, status == 0 ? res : NULL);
+                b_complete(b, c, p->status, p->status == 0 ? p->res : NULL);
         }
-        mkd_ipc_reply_clear(&rep);
-        call_free(c);
-        if (b->state == CH_READY && b->n_waiting)
-                run_waiting(b);
-        return 0;
+        reply_clear(p);
+        return stop;
 }
 
 static void
 engine_io(struct broker *b, short revents)
 {
-        if (revents & POLLOUT) {
-                int r = mkd_ipc_sendq_flush(&b->sq, b->engine_fd);
+        struct b_reply *batch;
+        const char *stop = NULL, *finish_stop = NULL;
+        size_t n = 0;
+        int r;
 
+        if (revents & POLLOUT) {
+                r = mkd_ipc_sendq_flush(&b->sq, b->engine_fd);
                 if (r < 0) {
                         children_stop(b, "the engine socket failed");
                         return;
                 }
         }
-        if (revents & (POLLIN | POLLHUP | POLLERR)) {
-                for (int n = 0; n < 64 && b->state != CH_DOWN; n++) {
-                        _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
-                        int r = mkd_ipc_recv(&b->rb, b->engine_fd, &f);
-
-                        if (r == MKD_IPC_AGAIN)
-                                break;
-                        if (r == MKD_IPC_EOF || r < 0) {
-                                children_stop(b, r == MKD_IPC_EOF ? "the engine exited"
-                                                                  : "the engine connection failed");
-                                break;
-                        }
-                        if (engine_reply(b, &f) < 0)
-                                break;
+        if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+                return;
+        if (!b->replies) {
+                b->replies = calloc(REPLY_BATCH, sizeof(*b->replies));
+                if (!b->replies) {
+                        children_stop(b, "out of memory");
+                        return;
                 }
         }
+        batch = b->replies;
+        while (n < REPLY_BATCH) {
+                struct b_reply *p = &batch[n];
+
+                *p = (struct b_reply){ .c = NULL };
+                r = mkd_ipc_recv(&b->rb, b->engine_fd, &p->f);
+                if (r == MKD_IPC_AGAIN)
+                        break;
+                if (r == MKD_IPC_EOF || r < 0) {
+                        stop = r == MKD_IPC_EOF ? "the engine exited" : "the engine connection failed";
+                        break;
+                }
+                stop = reply_parse(b, p);
+                if (stop)
+                        break;
+                n++;
+        }
+        /* The replies before a bad frame (or the end of the stream) are
+         * good: they are stored and answered, then the engine stops. */
+        r = replies_store(b, batch, n);
+        for (size_t i = 0; i < n; i++) {
+                if (r < 0)
+                        reply_fail(b, &batch[i], batch[i].rep.n_writes ? MLS_E_STORAGE : MLS_E_IO,
+                                   batch[i].rep.n_writes
+                                           ? "the new state could not be stored durably"
+                                           : "the engine stopped before answering; the request "
+                                             "was not completed");
+                else if (finish_stop)
+                        /* after a failed load nothing more is answered */
+                        reply_fail(b, &batch[i], MLS_E_IO,
+                                   "the engine stopped before answering; the request was not "
+                                   "completed");
+                else
+                        finish_stop = reply_finish(b, &batch[i]);
+        }
+        if (r < 0)
+                stop = "a write failed; reloading the last durable state";
+        else if (finish_stop)
+                stop = finish_stop;
+        if (stop)
+                children_stop(b, stop);
+        else if (b->state == CH_READY && b->n_waiting)
+                run_waiting(b);
 }
 
 static void
@@ -1256,6 +1356,7 @@ mkd_broker_main(const struct mkd_broker_options *opt)
                 kill(b.vault_pid, SIGKILL);
         mkd_ipc_rbuf_clear(&b.rb);
         mkd_ipc_sendq_clear(&b.sq);
+        free(b.replies);
         index_clear(&b);
         for (size_t i = 0; i < b.n_callers; i++)
                 b_caller_free(b.callers[i]);
