@@ -1826,8 +1826,13 @@ introspect(struct ctx *c, const char *path)
  *                       and dies of SIGSYS; the caller gets the
  *                       InternalError of a lost request
  *   Secrets() -> aay    the engine's secret journal (engine.c), tagged
- *                       values, for the secret-scan test */
+ *                       values, for the secret-scan test
+ *   FailWrites(u n)     the next n batches of writes (broker.c,
+ *                       replies_store) fail as on a full disk, nothing of
+ *                       them stored: the StorageFailure path */
 #define MKD_TEST_IFACE "org.mlskeyd.Daemon1.Test"
+
+static void reply_empty(struct broker *b, DBusMessage *msg);
 
 static void
 t_test_op(struct ctx *c, const char *member)
@@ -1837,7 +1842,16 @@ t_test_op(struct ctx *c, const char *member)
                 return;
         }
         mkd_log_warning("test op %s", member);
-        if (strcmp(member, "ForbiddenSyscall") == 0)
+        if (strcmp(member, "FailWrites") == 0) {
+                dbus_uint32_t n = 0;
+
+                if (!dbus_message_get_args(c->msg, NULL, DBUS_TYPE_UINT32, &n, DBUS_TYPE_INVALID)) {
+                        b_reply_error(c->b, c->msg, MLS_E_INVALID_ARGUMENT, "FailWrites takes a u");
+                        return;
+                }
+                c->b->test_fail_writes = n;
+                reply_empty(c->b, c->msg);
+        } else if (strcmp(member, "ForbiddenSyscall") == 0)
                 call(c, K_TEST, MKD_E_TEST_FORBIDDEN_SYSCALL, NULL, NULL);
         else
                 call(c, K_TEST_SECRETS, MKD_E_TEST_SECRETS, NULL, NULL);
@@ -1939,8 +1953,9 @@ b_handle_message(struct broker *b, DBusMessage *msg)
         }
 #ifdef MKD_TEST_OPS
         if (t == T_MANAGER && iface && strcmp(iface, MKD_TEST_IFACE) == 0 &&
-            (strcmp(member, "ForbiddenSyscall") == 0 || strcmp(member, "Secrets") == 0) &&
-            dbus_message_has_signature(msg, "")) {
+            (((strcmp(member, "ForbiddenSyscall") == 0 || strcmp(member, "Secrets") == 0) &&
+              dbus_message_has_signature(msg, "")) ||
+             (strcmp(member, "FailWrites") == 0 && dbus_message_has_signature(msg, "u")))) {
                 t_test_op(&c, member);
                 return;
         }

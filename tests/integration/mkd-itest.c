@@ -1547,6 +1547,117 @@ t_forbidden_syscall(void)
         return 0;
 }
 
+/* ---- storage failure (test ops) ---- */
+
+static DBusMessage *
+process_msg(const char *grp, struct buf msg)
+{
+        DBusMessage *m = call_msg(grp, GRP, "Process");
+        DBusMessageIter it;
+
+        dbus_message_iter_init_append(m, &it);
+        append_ay(&it, msg);
+        return m;
+}
+
+static void
+fail_writes(struct daemon *d, uint32_t n)
+{
+        DBusMessage *m = call_msg(ROOT, "org.mlskeyd.Daemon1.Test", "FailWrites"), *r;
+        DBusError e;
+
+        CHECK(dbus_message_append_args(m, DBUS_TYPE_UINT32, &n, DBUS_TYPE_INVALID));
+        r = send_wait(d->conn, m, &e);
+        skip_without_test_ops(r, &e);
+        if (!r)
+                FAIL("FailWrites: %s", e.message);
+        dbus_message_unref(r);
+}
+
+/* A write the broker cannot make durable (injected: nothing of the batch
+ * is stored) is never acknowledged: the caller gets StorageFailure, the
+ * engine is restarted from the last durable state, and the same message
+ * then decrypts. With 16 Process calls in flight (one batch of writes, or
+ * several), every message is answered exactly once in the end: either
+ * acknowledged at once (and a replay afterwards is refused), or refused
+ * (StorageFailure, or InternalError for a call the restart cut off) and
+ * decrypted when sent again. */
+static int
+t_storage_failure(void)
+{
+        enum { N = 16 };
+        struct pair p;
+        struct buf m, msgs[N];
+        DBusPendingCall *pend[N];
+        bool acked[N];
+        DBusMessage *r;
+        DBusError e;
+        char text[N][16];
+        int failed = 0;
+
+        pair_setup(&p);
+        pair_talk(&p, "before");
+        m = encrypt(&p.a, p.ga, "one");
+        fail_writes(&p.b, 1);
+        r = send_wait(p.b.conn, process_msg(p.gb, m), &e);
+        expect_error(r, &e, "org.mlskeyd.Error.StorageFailure");
+        dbus_error_free(&e);
+        for (int i = 0; i < 200 && !log_has(&p.b, "a write failed; reloading the last durable state");
+             i++)
+                sleep_ms(25);
+        CHECK(log_has(&p.b, "a write failed; reloading the last durable state"));
+        /* calls wait for the restarted engine; the message was not used */
+        expect_text(&p.b, p.gb, m, "one");
+
+        for (int i = 0; i < N; i++) {
+                snprintf(text[i], sizeof(text[i]), "batch %d", i);
+                msgs[i] = encrypt(&p.a, p.ga, text[i]);
+        }
+        fail_writes(&p.b, 1);
+        for (int i = 0; i < N; i++) {
+                DBusMessage *pm = process_msg(p.gb, msgs[i]);
+
+                CHECK(dbus_connection_send_with_reply(p.b.conn, pm, &pend[i], 60000));
+                dbus_message_unref(pm);
+        }
+        dbus_connection_flush(p.b.conn);
+        for (int i = 0; i < N; i++) {
+                dbus_pending_call_block(pend[i]);
+                r = dbus_pending_call_steal_reply(pend[i]);
+                dbus_pending_call_unref(pend[i]);
+                CHECK(r);
+                acked[i] = dbus_message_get_type(r) == DBUS_MESSAGE_TYPE_METHOD_RETURN;
+                if (!acked[i]) {
+                        const char *name = dbus_message_get_error_name(r);
+
+                        if (strcmp(name, "org.mlskeyd.Error.StorageFailure") != 0 &&
+                            strcmp(name, "org.mlskeyd.Error.InternalError") != 0)
+                                FAIL("message %d: %s", i, name);
+                        failed++;
+                }
+                dbus_message_unref(r);
+        }
+        CHECK(failed > 0);
+        for (int i = 0; i < N; i++) {
+                if (!acked[i]) {
+                        expect_text(&p.b, p.gb, msgs[i], text[i]);
+                        continue;
+                }
+                /* acknowledged once, and once only */
+                r = send_wait(p.b.conn, process_msg(p.gb, msgs[i]), &e);
+                if (r || (strcmp(e.name, "org.mlskeyd.Error.GenerationConsumed") != 0 &&
+                          strcmp(e.name, "org.mlskeyd.Error.GenerationTooOld") != 0))
+                        FAIL("message %d processed twice (%s)", i, r ? "accepted" : e.name);
+                dbus_error_free(&e);
+        }
+        fprintf(stderr, "storage-failure: %d of %d refused, all decrypted once\n", failed, N);
+        pair_talk(&p, "after the failed writes");
+        same_epoch(&p.a, p.ga, &p.b, p.gb);
+        daemon_stop(&p.a);
+        daemon_stop(&p.b);
+        return 0;
+}
+
 /* ---- secret scan ---- */
 
 static volatile sig_atomic_t monitor_stop;
@@ -2078,5 +2189,7 @@ main(int argc, char **argv)
                 return t_secret_scan();
         if (strcmp(argv[1], "self-update") == 0)
                 return t_self_update();
+        if (strcmp(argv[1], "storage-failure") == 0)
+                return t_storage_failure();
         FAIL("unknown test %s", argv[1]);
 }

@@ -10,5 +10,8 @@
 #   self-update        [update] interval: SelfUpdateReady, delivered and
 #                      merged; the clock survives a restart (needs the
 #                      test-only MKD_TEST_UPDATE_INTERVAL_MS override)
-export MKD_ITEST_ONLY="forbidden-syscall secret-scan self-update"
+#   storage-failure    a batch of writes that cannot be stored (injected)
+#                      is never acknowledged; after the restart every
+#                      message decrypts exactly once
+export MKD_ITEST_ONLY="forbidden-syscall secret-scan self-update storage-failure"
 exec bash "$(dirname "$0")/daemon.sh"
