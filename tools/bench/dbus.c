@@ -276,11 +276,13 @@ start_daemon(struct env *env, const char *mlskeyd, const char *tcti)
         snprintf(state, sizeof(state), "%s/state", env->tmp);
         snprintf(conf, sizeof(conf), "%s/mlskeyd.conf", env->tmp);
         snprintf(log, sizeof(log), "%s/mlskeyd.log", env->tmp);
-        /* Up to 16 concurrent Process calls arrive slightly out of order, and
-         * bob first sees alice's messages thousands of generations after
-         * the Encrypt runs advanced her ratchet. */
+        /* Up to 16 concurrent Process calls arrive out of order (a client
+         * thread can fall behind the others by many rounds: 1000 past
+         * generations are kept), and bob first sees alice's messages
+         * thousands of generations after the Encrypt runs advanced her
+         * ratchet. */
         snprintf(text, sizeof(text),
-                 "[retention]\nmax_past_generations = 64\nmax_forward_distance = 1000000\n"
+                 "[retention]\nmax_past_generations = 1000\nmax_forward_distance = 1000000\n"
                  "[performance]\nbusy_poll = %u\n%s%s%s",
                  busy_poll_us, tcti ? "[tpm]\nmode = require\ntcti = " : "", tcti ? tcti : "",
                  tcti ? "\n" : "");
