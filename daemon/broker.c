@@ -646,8 +646,6 @@ load_done(struct broker *b, const struct mkd_val *res)
                 b->su_next = b_now_ms();
 }
 
-/* One reply frame from the engine. A negative return: the engine broke
- * the protocol (or storage failed) and has been stopped. */
 /*
  * The engine's replies are taken in batches (group commit): every reply
  * waiting in the socket (up to REPLY_BATCH) is parsed, the writes of all

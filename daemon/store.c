@@ -283,7 +283,6 @@ int
 mkd_store_apply(struct mkd_store *s, const struct mkd_ipc_write *writes, size_t n)
 {
         char (*tmp)[REL_PATH_MAX] = NULL;
-        bool touched[MLS_ARRAY_SIZE(s->typefd)] = { false };
         size_t made = 0;
         int r = 0;
 
@@ -316,29 +315,39 @@ mkd_store_apply(struct mkd_store *s, const struct mkd_ipc_write *writes, size_t 
                 hex_encode(o->id, o->id_len, name);
                 r = put_temp(s->typefd[o->type], o->type, name, o->blob, o->blob_len, tmp[made]);
         }
-        /* 2. In list order, each object's file replaced or removed. */
-        for (size_t i = 0; i < n && r == 0; i++) {
-                const struct mkd_ipc_write *o = &writes[i];
-                int tfd = s->typefd[o->type];
-                char name[HEX_ID_MAX + 1];
+        /* 2. In list order, each object's file replaced or removed, and
+         *    their folders synced; the manifest only after that, in a
+         *    second pass: a manifest on disk must never name a version
+         *    that is not (the loader would refuse the older file, though
+         *    it was acknowledged; see vault.c, ROLLBACK). */
+        for (int pass = 0; pass < 2 && r == 0; pass++) {
+                bool touched[MLS_ARRAY_SIZE(s->typefd)] = { false };
 
-                if (superseded(writes, i, n))
-                        continue;
-                hex_encode(o->id, o->id_len, name);
-                if (o->del ? unlinkat(tfd, name, 0) < 0 && errno != ENOENT
-                           : renameat(tfd, tmp[i], tfd, name) < 0) {
-                        mkd_log_err("%s/%s: cannot %s: %s", mkd_obj_type_name(o->type), name,
-                                    o->del ? "delete" : "replace", strerror(errno));
-                        r = MLS_E_STORAGE;
-                        break;
+                for (size_t i = 0; i < n && r == 0; i++) {
+                        const struct mkd_ipc_write *o = &writes[i];
+                        int tfd = s->typefd[o->type];
+                        char name[HEX_ID_MAX + 1];
+
+                        if ((o->type == MKD_OBJ_MANIFEST) != (pass == 1) ||
+                            superseded(writes, i, n))
+                                continue;
+                        hex_encode(o->id, o->id_len, name);
+                        if (o->del ? unlinkat(tfd, name, 0) < 0 && errno != ENOENT
+                                   : renameat(tfd, tmp[i], tfd, name) < 0) {
+                                mkd_log_err("%s/%s: cannot %s: %s", mkd_obj_type_name(o->type),
+                                            name, o->del ? "delete" : "replace", strerror(errno));
+                                r = MLS_E_STORAGE;
+                                break;
+                        }
+                        tmp[i][0] = '\0'; /* renamed: nothing to clean up */
+                        touched[o->type] = true;
                 }
-                tmp[i][0] = '\0'; /* renamed: nothing to clean up */
-                touched[o->type] = true;
+                /* 3. The renames and removals are durable once their
+                 *    folders are. */
+                for (size_t t = 0; t < MLS_ARRAY_SIZE(touched) && r == 0; t++)
+                        if (touched[t])
+                                r = sync_dir(s, (uint8_t)t);
         }
-        /* 3. The renames and removals are durable once their folders are. */
-        for (size_t t = 0; t < MLS_ARRAY_SIZE(touched) && r == 0; t++)
-                if (touched[t])
-                        r = sync_dir(s, (uint8_t)t);
         /* On failure: no temporary file stays behind. */
         for (size_t i = 0; i < made; i++)
                 if (tmp[i][0])

@@ -75,7 +75,9 @@ MLS_MUST_CHECK int mkd_store_delete(struct mkd_store *s, uint8_t type, const uin
  * same object is skipped (the later one wins); each remaining put goes to a
  * temporary file that is fsynced, then in list order each file is renamed
  * over its object or the object removed, then each folder touched is
- * fsynced once. A crash leaves every object old or new. On an error no
+ * fsynced once; the manifest (MKD_OBJ_MANIFEST) likewise, but only after
+ * all the rest is durable. A crash leaves every object old or new, and
+ * never a manifest newer than an object it names. On an error no
  * temporary file remains, and what was renamed before it may or may not
  * be durable.
  */

@@ -32,10 +32,13 @@ int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char 
 static bool fail_rename;
 static int renames;        /* calls so far */
 static int fail_rename_at; /* > 0: that call (1-based, counted by renames) fails */
+static char renamed[8][64]; /* the targets of the first 8 calls */
 
 int
 __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
 {
+        if (renames < 8)
+                snprintf(renamed[renames], sizeof(renamed[0]), "%s", newpath);
         renames++;
         if (fail_rename || renames == fail_rename_at) {
                 errno = EIO;
@@ -468,6 +471,51 @@ test_store_apply_batch(void **state)
         assert_int_equal(seen.n_objects, 3);
         assert_string_equal(seen.objects[0], "identity/0b v1: b1");
         assert_string_equal(seen.objects[2], "group/0c v1: c1");
+        /* The manifest goes last, whatever its place in the list: a
+         * manifest never names a version not yet durable. Its rename
+         * failing leaves the objects replaced and the old manifest. */
+        {
+                static const uint8_t mid[] = { 0x4d };
+                struct mls_bytes m1 = seal(f, MKD_OBJ_MANIFEST, mid, 1, 1, "m1");
+                struct mls_bytes m2 = seal(f, MKD_OBJ_MANIFEST, mid, 1, 2, "m2");
+                struct mls_bytes c3 = seal(f, MKD_OBJ_GROUP, c, 1, 3, "c3");
+
+                w[0] = PUT(MKD_OBJ_MANIFEST, mid, 1, m1);
+                w[1] = PUT(MKD_OBJ_GROUP, c, 2, c2);
+                renames = 0;
+                assert_int_equal(mkd_store_apply(s, w, 2), 0);
+                assert_int_equal(renames, 2);
+                assert_string_equal(renamed[0], "0c");
+                assert_string_equal(renamed[1], "4d");
+                w[0] = PUT(MKD_OBJ_MANIFEST, mid, 2, m2);
+                w[1] = PUT(MKD_OBJ_GROUP, c, 3, c3);
+                renames = 0;
+                fail_rename_at = 2;
+                mkd_log_set_fd(-1);
+                assert_int_equal(mkd_store_apply(s, w, 2), MLS_E_STORAGE);
+                mkd_log_set_fd(2);
+                fail_rename_at = 0;
+                load(s, &seen, f);
+                assert_int_equal(seen.n_problems, 0);
+                {
+                        int found = 0;
+
+                        for (size_t i = 0; i < seen.n_objects; i++) {
+                                if (strncmp(seen.objects[i], "group/0c", 8) == 0) {
+                                        assert_string_equal(seen.objects[i], "group/0c v3: c3");
+                                        found++;
+                                }
+                                if (strncmp(seen.objects[i], "manifest/", 9) == 0) {
+                                        assert_string_equal(seen.objects[i], "manifest/4d v1: m1");
+                                        found++;
+                                }
+                        }
+                        assert_int_equal(found, 2);
+                }
+                mls_bytes_clear(&m1);
+                mls_bytes_clear(&m2);
+                mls_bytes_clear(&c3);
+        }
 #undef PUT
 #undef DEL
         mls_bytes_clear(&a1);
