@@ -756,18 +756,13 @@ ed448_pub_from_priv(const struct mls_sig_ops *g, const struct mls_secret *priv,
 }
 
 static int
-ed448_sign(const struct mls_sig_ops *g, const struct mls_secret *priv, const uint8_t *msg,
-           size_t len, struct mls_bytes *ret_sig)
+ed448_sign_pkey(const struct mls_sig_ops *g, EVP_PKEY *pkey, const uint8_t *msg, size_t len,
+                struct mls_bytes *ret_sig)
 {
-        _pkey_ EVP_PKEY *pkey = NULL;
-        _mdctx_ EVP_MD_CTX *md = NULL;
+        _mdctx_ EVP_MD_CTX *md = EVP_MD_CTX_new();
         uint8_t sig[114];
         size_t sig_len = sizeof(sig);
 
-        pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED448, NULL, priv->data, priv->len);
-        if (!pkey)
-                return ossl_fail(MLS_E_BAD_KEY);
-        md = EVP_MD_CTX_new();
         if (!md)
                 return ossl_fail(MLS_E_NOMEM);
         /* Pure Ed448 with an empty context (RFC 8032 section 5.2);
@@ -776,6 +771,66 @@ ed448_sign(const struct mls_sig_ops *g, const struct mls_secret *priv, const uin
             EVP_DigestSign(md, sig, &sig_len, msg, len) != 1 || sig_len != g->max_sig_len)
                 return ossl_fail(MLS_E_CRYPTO);
         return mls_bytes_copy(ret_sig, sig, sig_len);
+}
+
+static int
+ed448_sign(const struct mls_sig_ops *g, const struct mls_secret *priv, const uint8_t *msg,
+           size_t len, struct mls_bytes *ret_sig)
+{
+        /* (computes the public key: RFC 8032 section 5.2.5) */
+        _pkey_ EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED448, NULL, priv->data,
+                                                            priv->len);
+
+        if (!pkey)
+                return ossl_fail(MLS_E_BAD_KEY);
+        return ed448_sign_pkey(g, pkey, msg, len, ret_sig);
+}
+
+/* The prepared form: private key || public key, the latter computed here
+ * once (never taken from outside: a public key that is not the private
+ * key's would make two signatures of one message share a nonce). */
+static int
+ed448_prepare(const struct mls_sig_ops *g, const struct mls_secret *priv,
+              struct mls_secret **ret_prepared)
+{
+        _mls_secret_ struct mls_secret *p = NULL;
+        struct mls_bytes pub = { 0 };
+        int r;
+
+        MLS_TRY(raw_pub_from_priv(EVP_PKEY_ED448, priv->data, priv->len, g->pub_len, &pub));
+        r = mls_secret_new(g->priv_len + g->pub_len, &p);
+        if (r == 0) {
+                memcpy(p->data, priv->data, g->priv_len);
+                memcpy(p->data + g->priv_len, pub.data, g->pub_len);
+                *ret_prepared = MLS_TAKE(p);
+        }
+        mls_bytes_clear(&pub);
+        return r;
+}
+
+/* fromdata with both keys takes them as they are: one scalar
+ * multiplication per signature instead of two. The parameters only point
+ * at the guarded buffer (OpenSSL copies the private key into its own
+ * secure memory and clears it on free). */
+static int
+ed448_sign_prepared(const struct mls_sig_ops *g, const struct mls_secret *prepared,
+                    const uint8_t *msg, size_t len, struct mls_bytes *ret_sig)
+{
+        _pctx_ EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "ED448", NULL);
+        _pkey_ EVP_PKEY *pkey = NULL;
+        OSSL_PARAM params[3];
+
+        if (!pctx)
+                return ossl_fail(MLS_E_NOMEM);
+        params[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, prepared->data,
+                                                      g->priv_len);
+        params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                                      prepared->data + g->priv_len, g->pub_len);
+        params[2] = OSSL_PARAM_construct_end();
+        if (EVP_PKEY_fromdata_init(pctx) != 1 ||
+            EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_KEYPAIR, params) != 1)
+                return ossl_fail(MLS_E_BAD_KEY);
+        return ed448_sign_pkey(g, pkey, msg, len, ret_sig);
 }
 
 /* RFC 8032 section 5.2.3 point decoding, as a validity check only:
@@ -849,4 +904,5 @@ const struct mls_sig_ops mls_sig_ed448 = {
         .name = "Ed448", .pub_len = 57, .priv_len = 57, .max_sig_len = 114,
         .keygen = ed448_keygen, .pub_from_priv = ed448_pub_from_priv,
         .sign = ed448_sign, .verify = ed448_verify,
+        .prepared_len = 57 + 57, .prepare = ed448_prepare, .sign_prepared = ed448_sign_prepared,
 };
