@@ -396,6 +396,19 @@ test_store_apply_writes(void **state)
         mls_bytes_clear(&bb);
 }
 
+/* mkd_store_apply with the at-th rename failing: MLS_E_STORAGE (its log
+ * line silenced). */
+static void
+apply_failing_rename(struct mkd_store *s, const struct mkd_ipc_write *w, size_t n, int at)
+{
+        renames = 0;
+        fail_rename_at = at;
+        mkd_log_set_fd(-1);
+        assert_int_equal(mkd_store_apply(s, w, n), MLS_E_STORAGE);
+        mkd_log_set_fd(2);
+        fail_rename_at = 0;
+}
+
 /* The writes of several replies as one step (the broker's group commit):
  * the newest write of an object wins and the older ones are never written
  * (one rename); a put then a delete removes, a delete then a put keeps; a
@@ -458,12 +471,7 @@ test_store_apply_batch(void **state)
          * second keeps its old version, no temporary file is left */
         w[0] = PUT(MKD_OBJ_IDENTITY, b, 1, b1);
         w[1] = PUT(MKD_OBJ_GROUP, c, 2, c2);
-        renames = 0;
-        fail_rename_at = 2;
-        mkd_log_set_fd(-1);
-        assert_int_equal(mkd_store_apply(s, w, 2), MLS_E_STORAGE);
-        mkd_log_set_fd(2);
-        fail_rename_at = 0;
+        apply_failing_rename(s, w, 2, 2);
         assert_int_equal(count_entries(f, "identity"), 1);
         assert_int_equal(count_entries(f, "group"), 2);
         load(s, &seen, f);
@@ -489,12 +497,7 @@ test_store_apply_batch(void **state)
                 assert_string_equal(renamed[1], "4d");
                 w[0] = PUT(MKD_OBJ_MANIFEST, mid, 2, m2);
                 w[1] = PUT(MKD_OBJ_GROUP, c, 3, c3);
-                renames = 0;
-                fail_rename_at = 2;
-                mkd_log_set_fd(-1);
-                assert_int_equal(mkd_store_apply(s, w, 2), MLS_E_STORAGE);
-                mkd_log_set_fd(2);
-                fail_rename_at = 0;
+                apply_failing_rename(s, w, 2, 2);
                 load(s, &seen, f);
                 assert_int_equal(seen.n_problems, 0);
                 {
