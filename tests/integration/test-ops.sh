@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Integration tests that need the daemon's test-only ops (configure
-# --enable-test-ops; scripts/test's main build has them): the same private
-# buses as daemon.sh, only these tests. Without the ops each test says so
-# and the script exits 77 (skip).
+# --enable-test-ops; both builds of scripts/test have them): the same
+# private buses as daemon.sh, only these tests. make check lists this
+# script only in a build with the ops; run by hand against a daemon
+# without them, each test says so and the script exits 77.
 #   forbidden-syscall  the engine's seccomp filter kills it (SIGSYS), the
 #                      broker restarts it, nothing is lost
 #   secret-scan        no secret the engine held crosses either bus
