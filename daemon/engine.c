@@ -216,6 +216,21 @@ writes_add(struct eng_writes *w, uint8_t type, const uint8_t id[OBJ_ID_LEN], uin
         return 0;
 }
 
+/* writes_add of a copy of a sealed blob the vault returned (val points
+ * into the vault's reply frame). */
+static int
+writes_add_sealed(struct eng_writes *w, uint8_t type, const uint8_t id[OBJ_ID_LEN],
+                  uint64_t version, const struct mkd_val *val)
+{
+        struct mls_bytes blob = { 0 };
+        int r;
+
+        MLS_TRY(mls_bytes_copy(&blob, val->p, val->len));
+        r = writes_add(w, type, id, version, &blob);
+        mls_bytes_clear(&blob); /* taken on success */
+        return r;
+}
+
 static void
 die_peer(const char *what, int r)
 {
@@ -621,7 +636,6 @@ seal_object(struct engine *e, uint8_t type, const uint8_t id[OBJ_ID_LEN], uint64
 {
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
         struct mkd_val a[4], out[1];
-        struct mls_bytes blob = { 0 };
         int r;
 
         a[MKD_VX_TYPE] = mkd_val_u(type);
@@ -631,10 +645,7 @@ seal_object(struct engine *e, uint8_t type, const uint8_t id[OBJ_ID_LEN], uint64
         r = vault_call(e, MKD_V_SEAL, a, &f, out);
         if (r < 0)
                 die_peer("the vault refused to seal", r);
-        MLS_TRY(mls_bytes_copy(&blob, out[0].p, out[0].len));
-        r = writes_add(wl, type, id, version, &blob);
-        mls_bytes_clear(&blob);
-        return r;
+        return writes_add_sealed(wl, type, id, version, &out[0]);
 }
 
 static int
@@ -693,7 +704,6 @@ save_identity(struct engine *e, struct eng_identity *idn, struct eng_writes *wl)
         _mls_writer_ struct mls_writer md = { 0 };
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
         struct mkd_val a[3], out[1];
-        struct mls_bytes blob = { 0 };
         int r;
 
         mls_writer_init_secure(&md);
@@ -705,10 +715,7 @@ save_identity(struct engine *e, struct eng_identity *idn, struct eng_writes *wl)
         if (r < 0)
                 die_peer("the vault refused to seal an identity", r);
         idn->version++;
-        MLS_TRY(mls_bytes_copy(&blob, out[0].p, out[0].len));
-        r = writes_add(wl, MKD_OBJ_IDENTITY, idn->id, idn->version, &blob);
-        mls_bytes_clear(&blob);
-        return r;
+        return writes_add_sealed(wl, MKD_OBJ_IDENTITY, idn->id, idn->version, &out[0]);
 }
 
 /* ---- result encodings ---- */
@@ -1109,7 +1116,6 @@ man_write(struct engine *e, struct eng_writes *wl)
         _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
         _mls_writer_ struct mls_writer w = { 0 };
         struct mkd_val a[2], out[1];
-        struct mls_bytes blob = { 0 };
         size_t mark;
 
         mls_writer_init(&w);
@@ -1122,9 +1128,8 @@ man_write(struct engine *e, struct eng_writes *wl)
         a[MKD_VM_VERSION] = mkd_val_u(e->man_version + 1);
         a[MKD_VM_DATA] = mkd_val_bytes(w.buf, w.len);
         MLS_TRY(vault_call(e, MKD_V_MANIFEST_SEAL, a, &f, out));
-        MLS_TRY(mls_bytes_copy(&blob, out[0].p, out[0].len));
         e->man_version++;
-        return writes_add(wl, MKD_OBJ_MANIFEST, zero_id, e->man_version, &blob);
+        return writes_add_sealed(wl, MKD_OBJ_MANIFEST, zero_id, e->man_version, &out[0]);
 }
 
 /* Loading: an object older than its manifest entry, or missing from the
