@@ -13,39 +13,8 @@ for t in dbus-daemon setpriv; do
 done
 [ -x "$bin" ] && [ -x "$itest" ] || { echo "missing $bin or $itest"; exit 99; }
 
-tmp=$(mktemp -d /tmp/mkd-itest.XXXXXX) || exit 99
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-        wait 2>/dev/null
-        [ -n "${MKD_KEEP_TMP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-start_bus() { # name
-        cat > "$tmp/$1.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=$tmp/$1.socket</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-CONF
-        dbus-daemon --config-file="$tmp/$1.conf" --nofork --print-address=3 3>"$tmp/$1.addr" \
-                >"$tmp/$1.bus.log" 2>&1 </dev/null &
-        pids+=($!)
-        for _ in $(seq 100); do [ -s "$tmp/$1.addr" ] && break; sleep 0.05; done
-        [ -s "$tmp/$1.addr" ] || { echo "dbus-daemon did not start"; exit 99; }
-        chmod 666 "$tmp/$1.socket"
-}
+. "$(dirname "$0")/lib.sh"
+itest_tmp mkd-itest
 
 export MKD_BIN="$bin" MKD_TMP="$tmp"
 start_bus a

@@ -48,15 +48,8 @@ for u in mlskeyd mkdtest-a mkdtest-b mkdtest-c; do
 done
 uid_a=$(id -u mkdtest-a) uid_b=$(id -u mkdtest-b) uid_c=$(id -u mkdtest-c)
 
-tmp=$(mktemp -d /tmp/mkd-sysbus.XXXXXX) || exit 99
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-        wait 2>/dev/null
-        [ -n "${MKD_KEEP_TMP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+itest_tmp mkd-sysbus
 
 fail=0
 pass() { echo "PASS: $*"; }

@@ -64,45 +64,14 @@ export TSS2_LOG="${TSS2_LOG:-all+none}"
 # Sanitizer builds: see daemon.sh (LeakSanitizer cannot stop the broker).
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mkd-tpmtest.XXXXXX") || exit 99
-chmod 755 "$tmp"
-buspids=()
-cleanup() {
-        local p
-        for p in "${buspids[@]}"; do kill "$p" 2>/dev/null; done
-        for p in "${buspids[@]}"; do wait "$p" 2>/dev/null; done
-        [ -n "${MKD_KEEP_TMP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+itest_tmp mkd-tpmtest
 
 # ---- buses ----
 
-start_bus() { # name: sets BUS_<name>
-        cat > "$tmp/$1.bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=$tmp/$1.socket</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-CONF
-        dbus-daemon --config-file="$tmp/$1.bus.conf" --nofork --print-address=3 \
-                3>"$tmp/$1.addr" >"$tmp/$1.bus.log" 2>&1 </dev/null &
-        buspids+=($!)
-        for _ in $(seq 100); do [ -s "$tmp/$1.addr" ] && break; sleep 0.05; done
-        [ -s "$tmp/$1.addr" ] || { echo "dbus-daemon did not start"; exit 99; }
-        printf -v "BUS_$1" '%s' "$(head -n1 "$tmp/$1.addr")"
-}
-BUS_a='' BUS_b=''
 start_bus a
 start_bus b
+BUS_a=$(head -n1 "$tmp/a.addr") BUS_b=$(head -n1 "$tmp/b.addr")
 
 # ---- helpers (used inside a case's subshell) ----
 
