@@ -1123,16 +1123,26 @@ mkd_tpm_counter_define(struct mkd_tpm *t, uint32_t nv_index, unsigned flags, boo
         return 0;
 }
 
+/* The existing counter at nv_index, for one of the calls below. */
+static int
+counter_open(struct mkd_tpm *t, uint32_t nv_index, struct tpm_tr *nv)
+{
+        TPMA_NV attrs;
+
+        MLS_TRY(tpm_begin(t));
+        if (!nv_index_valid(nv_index))
+                return MLS_E_INVALID_ARGUMENT;
+        return nv_lookup(t, nv_index, nv, &attrs);
+}
+
 int
 mkd_tpm_counter_read(struct mkd_tpm *t, uint32_t nv_index, uint64_t *ret_value)
 {
         _tpm_close_ struct tpm_tr nv = TPM_TR(t);
-        TPMA_NV attrs;
 
-        MLS_TRY(tpm_begin(t));
-        if (!nv_index_valid(nv_index) || !ret_value)
+        if (!ret_value)
                 return MLS_E_INVALID_ARGUMENT;
-        MLS_TRY(nv_lookup(t, nv_index, &nv, &attrs));
+        MLS_TRY(counter_open(t, nv_index, &nv));
         return nv_read_u64(t, nv.h, ret_value);
 }
 
@@ -1140,12 +1150,10 @@ int
 mkd_tpm_counter_increment(struct mkd_tpm *t, uint32_t nv_index, uint64_t *ret_new_value)
 {
         _tpm_close_ struct tpm_tr nv = TPM_TR(t);
-        TPMA_NV attrs;
 
-        MLS_TRY(tpm_begin(t));
-        if (!nv_index_valid(nv_index) || !ret_new_value)
+        if (!ret_new_value)
                 return MLS_E_INVALID_ARGUMENT;
-        MLS_TRY(nv_lookup(t, nv_index, &nv, &attrs));
+        MLS_TRY(counter_open(t, nv_index, &nv));
         MLS_TRY(nv_increment(t, nv.h));
         return nv_read_u64(t, nv.h, ret_new_value);
 }
@@ -1154,13 +1162,9 @@ int
 mkd_tpm_counter_undefine(struct mkd_tpm *t, uint32_t nv_index)
 {
         _tpm_close_ struct tpm_tr nv = TPM_TR(t);
-        TPMA_NV attrs;
         TSS2_RC rc;
 
-        MLS_TRY(tpm_begin(t));
-        if (!nv_index_valid(nv_index))
-                return MLS_E_INVALID_ARGUMENT;
-        MLS_TRY(nv_lookup(t, nv_index, &nv, &attrs));
+        MLS_TRY(counter_open(t, nv_index, &nv));
         rc = Esys_NV_UndefineSpace(t->esys, ESYS_TR_RH_OWNER, nv.h, ESYS_TR_PASSWORD, ESYS_TR_NONE,
                                    ESYS_TR_NONE);
         if (rc != TSS2_RC_SUCCESS)
