@@ -59,6 +59,17 @@
 
 #define APP_LEN 1024
 
+/* Times R runs of expr (stopping at the first error, in e) into v and
+ * stores their median in c->field; cleanup runs after each. */
+#define TIME(field, expr, cleanup)                                                      \
+        for (size_t i = 0; i < R && e == 0; i++) {                                      \
+                uint64_t t0 = bench_now_ns();                                           \
+                e = (expr);                                                             \
+                v[i] = bench_now_ns() - t0;                                             \
+                cleanup;                                                                \
+        }                                                                               \
+        c->field = bench_median_ns(v, R);
+
 struct costs {
         double sign, verify, seal, open, derive, aead;
         double th_leaf, th_parent; /* hash of a blank leaf's / parent's TreeHashInput */
@@ -93,20 +104,11 @@ measure_sized(const struct mls_suite *s, size_t len, struct sized_costs *c)
         e = mls_crypto_sig_keygen(s, mls_rng_system(), &sp, &spub);
         if (e == 0)
                 e = mls_crypto_sign(s, sp, buf, len, &sig);
-#define TIME(field, expr, cleanup)                                                      \
-        for (size_t i = 0; i < R && e == 0; i++) {                                      \
-                uint64_t t0 = bench_now_ns();                                           \
-                e = (expr);                                                             \
-                v[i] = bench_now_ns() - t0;                                             \
-                cleanup;                                                                \
-        }                                                                               \
-        c->field = bench_median_ns(v, R);
         TIME(sign, mls_crypto_sign(s, sp, buf, len, &a), mls_bytes_clear(&a));
         TIME(verify, mls_crypto_verify(s, spub.data, spub.len, buf, len, sig.data, sig.len),
              (void)0);
         TIME(mac, mls_crypto_mac(s, key, s->hash_len, buf, len, out), (void)0);
         TIME(hash, mls_crypto_hash(s, buf, len, out), (void)0);
-#undef TIME
         mls_secret_free(sp);
         mls_bytes_clear(&spub);
         mls_bytes_clear(&sig);
@@ -189,14 +191,6 @@ measure_costs(const struct mls_suite *s, struct costs *c)
         MLS_TRY(mls_crypto_sign(s, sp, msg, sizeof(msg), &sig));
         MLS_TRY(mls_hpke_seal_base(s, rng, kpub.data, kpub.len, NULL, 0, NULL, 0, msg, 32, &enc,
                                    &ct));
-#define TIME(field, expr, cleanup)                                                      \
-        for (size_t i = 0; i < R && e == 0; i++) {                                      \
-                uint64_t t0 = bench_now_ns();                                           \
-                e = (expr);                                                             \
-                v[i] = bench_now_ns() - t0;                                             \
-                cleanup;                                                                \
-        }                                                                               \
-        c->field = bench_median_ns(v, R);
         TIME(sign, mls_crypto_sign(s, sp, msg, sizeof(msg), &a), mls_bytes_clear(&a));
         TIME(verify, mls_crypto_verify(s, spub.data, spub.len, msg, sizeof(msg), sig.data, sig.len),
              (void)0);
@@ -212,7 +206,6 @@ measure_costs(const struct mls_suite *s, struct costs *c)
          * (Nh < 64: one-byte length prefixes) */
         TIME(th_leaf, mls_crypto_hash(s, in, 6, outb), (void)0);
         TIME(th_parent, mls_crypto_hash(s, in, 2 + 2 * (1 + s->hash_len), outb), (void)0);
-#undef TIME
         mls_secret_free(sp);
         mls_secret_free(kp);
         mls_bytes_clear(&spub);
