@@ -1681,6 +1681,23 @@ test_group_as_refuses_join(void **state)
         tm_clear(&x);
 }
 
+/* msg brings bob's new credential "bob-2": alice's AS refuses it
+ * (BadCredential), carol's accepts it; both are asked with bob's old
+ * credential as the predecessor. */
+static void
+expect_successor_checked(struct trio *t, const struct mls_bytes *msg)
+{
+        t->a.as_refuse = "bob-2";
+        t->a.as_pred_calls = 0;
+        expect_reject(&t->a, msg, MLS_E_BAD_CREDENTIAL);
+        assert_int_equal(t->a.as_pred_calls, 1);
+        assert_string_equal(t->a.as_last_pred, "bob");
+        t->c.as_pred_calls = 0;
+        tm_process_ok(&t->c, msg);
+        assert_int_equal(t->c.as_pred_calls, 1);
+        assert_string_equal(t->c.as_last_pred, "bob");
+}
+
 /* R-5.3.1-5, R-5.3.1-8, R-7.3-4: an Update proposal bringing a new
  * credential goes to the AS with the old one as predecessor; a refused
  * successor is rejected, the receiver's state unchanged. An Update with the
@@ -1707,16 +1724,7 @@ test_group_as_refuses_update_credential(void **state)
         lp = tm_leaf(&t.b);
         lp.credential = &nc;
         assert_int_equal(mls_group_propose_update(t.b.g, &t.b.env, &lp, NULL, &msg, NULL), 0);
-        t.a.as_refuse = "bob-2";
-        t.a.as_pred_calls = 0;
-        expect_reject(&t.a, &msg, MLS_E_BAD_CREDENTIAL);
-        assert_int_equal(t.a.as_pred_calls, 1);
-        assert_string_equal(t.a.as_last_pred, "bob");
-        /* carol's AS accepts bob-2 as bob's successor. */
-        t.c.as_pred_calls = 0;
-        tm_process_ok(&t.c, &msg);
-        assert_int_equal(t.c.as_pred_calls, 1);
-        assert_string_equal(t.c.as_last_pred, "bob");
+        expect_successor_checked(&t, &msg);
         mls_credential_clear(&nc);
         mls_bytes_clear(&msg);
         trio_clear(&t);
@@ -1750,15 +1758,7 @@ test_group_as_refuses_commit_path_credential(void **state)
         assert_int_equal(mls_group_update(t.b.g, &t.b.env,
                                           &(struct mls_commit_params){ .leaf = &lp }, &commit),
                          0);
-        t.a.as_refuse = "bob-2";
-        t.a.as_pred_calls = 0;
-        expect_reject(&t.a, &commit, MLS_E_BAD_CREDENTIAL);
-        assert_int_equal(t.a.as_pred_calls, 1);
-        assert_string_equal(t.a.as_last_pred, "bob");
-        t.c.as_pred_calls = 0;
-        tm_process_ok(&t.c, &commit);
-        assert_int_equal(t.c.as_pred_calls, 1);
-        assert_string_equal(t.c.as_last_pred, "bob");
+        expect_successor_checked(&t, &commit);
         assert_int_equal(mls_group_merge_pending(t.b.g, NULL), 0);
         /* A path with the unchanged credential does not ask the AS. */
         mls_bytes_clear(&commit);
