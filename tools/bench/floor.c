@@ -31,6 +31,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "mls/codec.h"
 #include "tools/bench/bench.h"
 
 #define FLOOR_MAX 65536
@@ -53,17 +54,18 @@ io_all(int fd, void *p, size_t n, bool wr)
         return 0;
 }
 
-/* A frame: u8 op (0 hops only, 1 sign), u32 length, payload. */
+/* A frame: u8 op (0 hops only, 1 sign), u32 length (big-endian, as the
+ * daemon's codec), payload. */
 static int
 frame_read(int fd, uint8_t *op, uint8_t *buf, uint32_t *len)
 {
         uint8_t h[5];
+        struct mls_reader r;
 
         if (io_all(fd, h, sizeof(h), false) < 0)
                 return -1;
-        *op = h[0];
-        memcpy(len, h + 1, 4);
-        if (*len > FLOOR_MAX)
+        mls_reader_init(&r, h, sizeof(h));
+        if (mls_reader_u8(&r, op) < 0 || mls_reader_u32(&r, len) < 0 || *len > FLOOR_MAX)
                 return -1;
         return io_all(fd, buf, *len, false);
 }
@@ -71,19 +73,22 @@ frame_read(int fd, uint8_t *op, uint8_t *buf, uint32_t *len)
 static int
 frame_write(int fd, uint8_t op, const uint8_t *buf, uint32_t len)
 {
-        struct iovec iov[2];
-        uint8_t h[5];
+        uint8_t h[5] = { op, (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+                         (uint8_t)len };
+        struct iovec iov[2] = { { h, sizeof(h) }, { (void *)buf, len } };
         struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
-        ssize_t k;
+        ssize_t k = sendmsg(fd, &m, MSG_NOSIGNAL);
+        size_t done;
 
-        h[0] = op;
-        memcpy(h + 1, &len, 4);
-        iov[0] = (struct iovec){ h, sizeof(h) };
-        iov[1] = (struct iovec){ (void *)buf, len };
-        k = sendmsg(fd, &m, MSG_NOSIGNAL);
-        if (k == (ssize_t)(sizeof(h) + len))
-                return 0;
-        return -1; /* a socketpair takes 64 KiB whole; short writes are not expected */
+        if (k < 0)
+                return -1;
+        /* one call in practice; the rest of a short write follows */
+        done = (size_t)k;
+        if (done < sizeof(h) &&
+            io_all(fd, h + done, sizeof(h) - done, true) < 0)
+                return -1;
+        done = done < sizeof(h) ? 0 : done - sizeof(h);
+        return io_all(fd, (uint8_t *)(uintptr_t)buf + done, len - done, true);
 }
 
 static void __attribute__((noreturn))
