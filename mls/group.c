@@ -421,14 +421,7 @@ int
 grp_pool_prepare(struct mls_group *g)
 {
         MLS_TRY(grp_use_pool(g));
-        {
-                size_t cap;
-                void *b = mls_gpool_alloc(g->pool, 16 * g->suite->hash_len, &cap);
-
-                if (!b)
-                        return MLS_E_NOMEM;
-                mls_gpool_release(g->pool, b, cap);
-        }
+        MLS_TRY(mls_st_pool_reserve(g->pool, g->suite));
         return mls_ks_pool_reserve(g->pool, g->suite);
 }
 

@@ -42,6 +42,18 @@ slab_clear(struct st_slab *sl)
 
 /* Makes sure at least `need` slots are free. Growing allocates a new slab,
  * copies, and frees (wiping) the old one: secrets are never realloc'd. */
+/* The slots of a slab's first block. */
+#define SLAB_FIRST_CAP 16
+
+/* One slot holds a node or ratchet secret (Nh) or a kept key||nonce. */
+static size_t
+slot_len_of(const struct mls_suite *s)
+{
+        size_t kn = s->aead_key_len + s->aead_nonce_len;
+
+        return s->hash_len > kn ? s->hash_len : kn;
+}
+
 static int
 slab_reserve(struct st_slab *sl, size_t need)
 {
@@ -52,7 +64,7 @@ slab_reserve(struct st_slab *sl, size_t need)
 
         if (sl->n_free >= need)
                 return 0;
-        new_cap = sl->cap ? (uint64_t)sl->cap * 2 : 16;
+        new_cap = sl->cap ? (uint64_t)sl->cap * 2 : SLAB_FIRST_CAP;
         while (new_cap - sl->cap + sl->n_free < need)
                 new_cap *= 2;
         if (new_cap >= UINT32_MAX)
@@ -360,8 +372,7 @@ st_alloc(const struct mls_suite *s, uint32_t n_leaves, struct mls_secret_tree **
         MLS_TRY(mls_tm_root(n_leaves, &t->root));
         t->max_past = MLS_ST_DEFAULT_MAX_PAST;
         t->max_forward = MLS_ST_DEFAULT_MAX_FORWARD;
-        /* One slot holds a node or ratchet secret (Nh) or a kept key||nonce. */
-        t->slab.slot_len = t->nh > t->nk + t->nn ? t->nh : t->nk + t->nn;
+        t->slab.slot_len = slot_len_of(s);
         *ret_tree = MLS_TAKE(t);
         return 0;
 }
@@ -1443,4 +1454,19 @@ mls_st_set_pool(struct mls_secret_tree *t, struct mls_gpool *pool)
 {
         if (t)
                 t->slab.pool = pool;
+}
+
+int
+mls_st_pool_reserve(struct mls_gpool *pool, const struct mls_suite *s)
+{
+        size_t cap;
+        void *b;
+
+        if (!pool || !s)
+                return MLS_E_INVALID_ARGUMENT;
+        b = mls_gpool_alloc(pool, SLAB_FIRST_CAP * slot_len_of(s), &cap);
+        if (!b)
+                return MLS_E_NOMEM;
+        mls_gpool_release(pool, b, cap);
+        return 0;
 }

@@ -249,5 +249,9 @@ void mls_st_set_pool(struct mls_secret_tree *t, struct mls_gpool *pool);
 MLS_MUST_CHECK int mls_st_new_pool(const struct mls_suite *s, const uint8_t *encryption_secret,
                                    size_t len, uint32_t n_leaves, struct mls_gpool *pool,
                                    struct mls_secret_tree **ret_tree);
+/* Caches one block of the size of a new tree's first slab of suite s in
+ * pool (as mls_ks_pool_reserve: at load or creation instead of at the next
+ * epoch change). */
+MLS_MUST_CHECK int mls_st_pool_reserve(struct mls_gpool *pool, const struct mls_suite *s);
 
 #endif

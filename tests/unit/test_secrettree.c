@@ -1042,6 +1042,39 @@ test_st_into_wipes_on_failure(void **state)
         mls_st_free(t);
 }
 
+/* mls_st_pool_reserve caches exactly the block a new tree's first slab
+ * takes, for every suite (suite 3's slots are key||nonce, 44 bytes, not
+ * Nh): the tree then allocates nothing more. */
+static void
+test_st_pool_reserve_fits_first_slab(void **state)
+{
+        size_t n;
+        const uint16_t *ids = mls_suite_ids(&n);
+
+        (void)state;
+        for (size_t i = 0; i < n; i++) {
+                const struct mls_suite *s = mls_suite_get(ids[i]);
+                struct mls_gpool *pool = NULL;
+                struct mls_secret_tree *t = NULL;
+                uint8_t secret[MLS_MAX_HASH_LEN] = { 1 };
+                size_t cached;
+                uint64_t allocs;
+
+                assert_int_equal(mls_gpool_new(&pool), 0);
+                assert_int_equal(mls_st_pool_reserve(pool, s), 0);
+                mls_gpool_stats(pool, &cached, &allocs);
+                assert_int_equal(cached, 1);
+                assert_int_equal(allocs, 1);
+                assert_int_equal(mls_st_new_pool(s, secret, s->hash_len, 4, pool, &t), 0);
+                mls_gpool_stats(pool, &cached, &allocs);
+                assert_int_equal(cached, 0);
+                assert_int_equal(allocs, 1);
+                mls_st_free(t);
+                mls_gpool_free(pool);
+        }
+        assert_int_equal(mls_st_pool_reserve(NULL, suite1()), MLS_E_INVALID_ARGUMENT);
+}
+
 int
 main(void)
 {
@@ -1063,6 +1096,7 @@ main(void)
                 cmocka_unit_test(test_st_ratchet_exhausted),
                 cmocka_unit_test(test_st_into_matches_allocating),
                 cmocka_unit_test(test_st_into_wipes_on_failure),
+                cmocka_unit_test(test_st_pool_reserve_fits_first_slab),
         };
 
         if (sodium_init() < 0)
