@@ -140,6 +140,13 @@ mls_hash_buf_wipe(uint8_t (*p)[MLS_MAX_HASH_LEN])
         mls_wipe(*p, sizeof(*p));
 }
 #define _mls_hash_buf_ _mls_cleanup_(mls_hash_buf_wipe)
+/* The same for one KEM private key (HPKE, TreeKEM path chains). */
+static inline void
+mls_kem_priv_buf_wipe(uint8_t (*p)[MLS_MAX_KEM_PRIV_LEN])
+{
+        mls_wipe(*p, sizeof(*p));
+}
+#define _mls_kem_priv_buf_ _mls_cleanup_(mls_kem_priv_buf_wipe)
 
 /* ---- AEAD ---- */
 

@@ -202,12 +202,6 @@ MLS_MUST_CHECK int mls_kem_dh_known_pub(const struct mls_suite *s, const uint8_t
                                         size_t pub_len, uint8_t *out, size_t *ret_len);
 
 /* Wiped stack buffers of the sizes used inside the crypto module. */
-static inline void
-mls_kem_priv_buf_wipe(uint8_t (*p)[MLS_MAX_KEM_PRIV_LEN])
-{
-        mls_wipe(*p, sizeof(*p));
-}
-#define _mls_kem_priv_buf_ _mls_cleanup_(mls_kem_priv_buf_wipe)
 
 static inline void
 mls_kem_dh_buf_wipe(uint8_t (*p)[MLS_MAX_KEM_DH_LEN])

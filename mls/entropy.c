@@ -58,14 +58,6 @@ put_u64(uint8_t *b, uint64_t v)
                 b[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
-/* A 32-byte stack temporary wiped at scope exit. */
-static inline void
-blk_wipe(uint8_t (*p)[MLS_ENTROPY_STATE_LEN])
-{
-        mls_wipe(*p, sizeof(*p));
-}
-#define _blk_buf_ _mls_cleanup_(blk_wipe)
-
 struct mix_ikm {
         uint8_t b[TAG_LEN(MLS_ENTROPY_TAG_MIX) + MLS_ENTROPY_STATE_LEN];
 };
@@ -99,7 +91,7 @@ mls_entropy_ratchet(const uint8_t *hedge_key, const uint8_t state[MLS_ENTROPY_ST
         const struct mls_suite *s = mls_suite_get(MLS_SUITE_X25519_AES128GCM_SHA256_ED25519);
         _mls_cleanup_(ratchet_ikm_wipe) struct ratchet_ikm ikm;
         _mls_hash_buf_ uint8_t prk[MLS_MAX_HASH_LEN];
-        _blk_buf_ uint8_t ns[MLS_ENTROPY_STATE_LEN];
+        _mls_hash_buf_ uint8_t ns[MLS_MAX_HASH_LEN]; /* the first MLS_ENTROPY_STATE_LEN */
         uint8_t info_out[TAG_LEN(MLS_ENTROPY_TAG_OUTPUT) + 8];
         uint8_t info_state[TAG_LEN(MLS_ENTROPY_TAG_STATE) + 8];
         int r;
@@ -133,13 +125,13 @@ mls_entropy_ratchet(const uint8_t *hedge_key, const uint8_t state[MLS_ENTROPY_ST
                 return r;
         }
         r = mls_crypto_hkdf_expand_into(s, prk, s->hash_len, info_state, sizeof(info_state), ns,
-                                        sizeof(ns));
+                                        MLS_ENTROPY_STATE_LEN);
         if (r < 0) {
                 mls_wipe(out, out_len);
                 return r;
         }
         /* Last, so a failure above leaves an in-place state as it was. */
-        memcpy(new_state, ns, sizeof(ns));
+        memcpy(new_state, ns, MLS_ENTROPY_STATE_LEN);
         return 0;
 }
 

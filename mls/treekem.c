@@ -230,15 +230,6 @@ mls_treekem_priv_set_leaf_key(struct mls_treekem_priv *p, const struct mls_secre
         return 0;
 }
 
-/* A wiped stack buffer for one KEM private key (path chains: no guarded
- * allocation per node; the key lives on only in the guarded slab). */
-static void
-kem_buf_wipe(uint8_t (*b)[MLS_MAX_KEM_PRIV_LEN])
-{
-        mls_wipe(*b, sizeof(*b));
-}
-#define _kem_buf_ _mls_cleanup_(kem_buf_wipe)
-
 /* R-7.4-4: node_secret = DeriveSecret(path_secret, "node");
  * (priv, pub) = DeriveKeyPair(node_secret). sk holds kem_priv_len bytes. */
 static int
@@ -268,7 +259,8 @@ static int
 priv_derive_check_put(struct mls_treekem_priv *p, const struct mls_tree *t, uint32_t x,
                       const uint8_t *ps, size_t len)
 {
-        _kem_buf_ uint8_t sk[MLS_MAX_KEM_PRIV_LEN];
+        /* path chains: a wiped stack key, no guarded allocation per node */
+        _mls_kem_priv_buf_ uint8_t sk[MLS_MAX_KEM_PRIV_LEN];
         _mls_cleanup_(mls_bytes_clear) struct mls_bytes pk = { 0 };
         const struct mls_bytes *k = mls_tree_node_encryption_key(t, x);
 
@@ -473,7 +465,7 @@ mls_treekem_commit_begin(struct mls_tree *t, uint32_t leaf, const struct mls_lea
 {
         _mls_treekem_commit_ struct mls_treekem_commit *c = NULL;
         _mls_hash_buf_ uint8_t leaf_secret[MLS_MAX_HASH_LEN], cur[MLS_MAX_HASH_LEN];
-        _kem_buf_ uint8_t sk[MLS_MAX_KEM_PRIV_LEN];
+        _mls_kem_priv_buf_ uint8_t sk[MLS_MAX_KEM_PRIV_LEN];
         _mls_cleanup_(mls_bytes_clear) struct mls_bytes leaf_pk = { 0 }, leaf_ph = { 0 };
         _mls_cleanup_(mls_bytes_clear) struct mls_bytes sig = { 0 };
         _mls_cleanup_(bytes_array_cleanup) struct bytes_array phs = { .n = 0 };
