@@ -138,12 +138,10 @@ MLS_MUST_CHECK int grp_capabilities_dup(const struct mls_capabilities *src,
 MLS_MUST_CHECK int grp_credential_dup(const struct mls_credential *src,
                                       struct mls_credential *ret);
 
-/* GREASE (RFC 9420 section 13.5): 0x0A0A, 0x1A1A, ..., 0xEAEA. Used only
- * for what this client emits and for its own capabilities (R-13.5-7,
- * R-13.5-8), never to treat a received value specially (R-13.5-5). */
-bool grp_is_grease(uint16_t v);
-/* Whether an extension list holds a GREASE type (refused in what we send
- * as GroupContext extensions, R-13.5-3). */
+/* Whether an extension list holds a GREASE type (RFC 9420 section 13.5:
+ * 0x0A0A, 0x1A1A, ..., 0xEAEA): refused in what we send as GroupContext
+ * extensions (R-13.5-3) and in our own capabilities (R-13.5-7, R-13.5-8);
+ * never used to treat a received value specially (R-13.5-5). */
 bool grp_extensions_have_grease(const struct mls_extension_list *ext);
 /* Adds GREASE values to a LeafNode this client creates (unless
  * env->no_grease): capabilities, one LeafNode extension, and with kp_ext

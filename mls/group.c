@@ -134,7 +134,7 @@ grp_default_capabilities(struct mls_capabilities *ret)
 
 /* ---- GREASE (RFC 9420 section 13.5) ---- */
 
-bool
+static bool
 grp_is_grease(uint16_t v)
 {
         /* 0xXAXA with X = 0 .. E (0xFAFA is private use) */
@@ -342,17 +342,9 @@ bool
 grp_own_leaf_supports_extensions(const struct mls_leaf_node *ln,
                                  const struct mls_extension_list *ext)
 {
-        for (size_t i = 0; ext && i < ext->n; i++) {
-                uint16_t t = ext->v[i].extension_type;
-
-                /* R-13.5-7, R-13.5-8: our real capabilities hold no GREASE
-                 * value, whatever our leaf advertises. */
-                if (grp_default_extension(t))
-                        continue;
-                if (grp_is_grease(t) || !grp_u16_in(&ln->capabilities.extensions, t))
-                        return false;
-        }
-        return true;
+        /* R-13.5-7, R-13.5-8: our real capabilities hold no GREASE value,
+         * whatever our leaf advertises. */
+        return !grp_extensions_have_grease(ext) && grp_leaf_supports_extensions(ln, ext);
 }
 
 /* R-13.4-7, R-13.4-10: every non-default extension type in the
