@@ -238,30 +238,28 @@ int
 mls_entropy_set_secondary(struct mls_entropy *pool, const struct mls_entropy_source *secondary,
                           uint64_t interval)
 {
-        struct mls_entropy_source old;
-        bool had;
         int r;
 
         if (!pool || (secondary && !secondary->fill))
                 return MLS_E_INVALID_ARGUMENT;
         if (!secondary) {
                 pool->has_secondary = false;
-                pool->stats.has_secondary = false;
                 memset(&pool->secondary, 0, sizeof(pool->secondary));
                 return 0;
         }
-        old = pool->secondary;
-        had = pool->has_secondary;
-        pool->secondary = *secondary;
-        r = secondary_pull(pool);
+        /* The first pull: if it fails, nothing is installed and the pool
+         * is as it was (a previous secondary and the time to its next
+         * pull stay; only the failure is counted). */
+        r = pool_pull(pool, secondary, MLS_ENTROPY_MIX_SECONDARY);
         if (r < 0) {
-                pool->secondary = old;
-                pool->has_secondary = had;
+                pool->stats.secondary_failures++;
                 return r;
         }
+        pool->secondary = *secondary;
         pool->has_secondary = true;
-        pool->stats.has_secondary = true;
         pool->interval = interval;
+        pool->since_pull = 0;
+        pool->stats.secondary_pulls++;
         return 0;
 }
 
@@ -298,7 +296,6 @@ mls_entropy_set_hedge(struct mls_entropy *pool, const uint8_t *sig, size_t len)
         if (!sig && len == 0) {
                 mls_wipe(pool_hedge(pool), MLS_ENTROPY_STATE_LEN);
                 pool->hedged = false;
-                pool->stats.hedged = false;
                 return 0;
         }
         if (!sig || len == 0 || len > MLS_ENTROPY_SIG_MAX)
@@ -307,7 +304,6 @@ mls_entropy_set_hedge(struct mls_entropy *pool, const uint8_t *sig, size_t len)
          * pool keeps the hash, never the signature). */
         MLS_TRY(mls_crypto_hash(pool->suite, sig, len, pool_hedge(pool)));
         pool->hedged = true;
-        pool->stats.hedged = true;
         return 0;
 }
 
@@ -383,6 +379,8 @@ mls_entropy_get_stats(const struct mls_entropy *pool, struct mls_entropy_stats *
                 return;
         *ret_stats = pool->stats;
         ret_stats->blocks = pool->counter;
+        ret_stats->hedged = pool->hedged;
+        ret_stats->has_secondary = pool->has_secondary;
 }
 
 /* ---- tag1 (RFC 8937 section 4) ---- */

@@ -580,6 +580,32 @@ test_entropy_secondary_failure_is_not_fatal(void **state)
         mls_entropy_free(p);
 }
 
+/* A refused secondary leaves the installed one as it was, including the
+ * time to its next automatic pull (every 4 blocks here). */
+static void
+test_entropy_refused_secondary_keeps_the_old(void **state)
+{
+        struct stream_src pa = { .seed = 8 }, q = { .seed = 30 }, bad = { .seed = 31, .fail = true };
+        struct mls_entropy_source s = src_of(&q), sb = src_of(&bad);
+        struct mls_entropy *p = pool_new(&pa);
+        uint8_t buf[32];
+
+        (void)state;
+        assert_int_equal(mls_entropy_set_secondary(p, &s, 4), 0);
+        assert_int_equal(q.calls, 1);
+        for (int i = 0; i < 2; i++)
+                assert_int_equal(mls_entropy_fill(p, buf, 32), 0);
+        assert_int_equal(mls_entropy_set_secondary(p, &sb, 1), MLS_E_ENTROPY);
+        assert_int_equal(bad.calls, 1);
+        for (int i = 0; i < 2; i++)
+                assert_int_equal(mls_entropy_fill(p, buf, 32), 0);
+        assert_int_equal(q.calls, 1); /* 4 blocks since its pull: not yet */
+        assert_int_equal(mls_entropy_fill(p, buf, 32), 0);
+        assert_int_equal(q.calls, 2); /* the fifth block pulls, as it would have */
+        assert_int_equal(bad.calls, 1);
+        mls_entropy_free(p);
+}
+
 static void
 test_entropy_mix_changes_output(void **state)
 {
@@ -1044,6 +1070,7 @@ main(void)
                 cmocka_unit_test(test_entropy_primary_failure_midway_advances_safely),
                 cmocka_unit_test(test_entropy_secondary_changes_output),
                 cmocka_unit_test(test_entropy_secondary_failure_is_not_fatal),
+                cmocka_unit_test(test_entropy_refused_secondary_keeps_the_old),
                 cmocka_unit_test(test_entropy_mix_changes_output),
                 cmocka_unit_test(test_entropy_hedge_label_format),
                 cmocka_unit_test(test_entropy_hedge_separates_identities),
