@@ -501,7 +501,7 @@ cmd_policy_show(struct ctl *ctl, const struct ctl_command *cmd, int argc, char *
 static int
 cmd_tpm(struct ctl *ctl, const struct ctl_command *cmd, int argc, char **argv)
 {
-        enum { O_STATE = 1000, O_CONFIG, O_RECOVERY };
+        enum { O_STATE = CTL_OPT_FIRST, O_CONFIG, O_RECOVERY };
         static const struct option opts[] = {
                 CTL_COMMON_OPTIONS,
                 { "state-dir", required_argument, NULL, O_STATE },
@@ -539,6 +539,15 @@ cmd_tpm(struct ctl *ctl, const struct ctl_command *cmd, int argc, char **argv)
                 return ctl_usage(cmd, "--recovery-key is for unenroll and recover");
         if (!recovery && strcmp(cmd->name, "recover") == 0)
                 return ctl_usage(cmd, "tpm recover needs --recovery-key FILE");
+        /* No bus here: --system/--session only choose the default state
+         * folder, which an address does not name. */
+        if (ctl->bus == CTL_BUS_ADDRESS && !state)
+                return ctl_usage(cmd, "tpm %s works on a state folder, not a bus: give "
+                                      "--state-dir (or --system/--session instead of --address)",
+                                 cmd->name);
+        if (ctl->timeout_ms)
+                return ctl_usage(cmd, "tpm %s makes no D-Bus call: --timeout does not apply",
+                                 cmd->name);
         if (!bin || !*bin)
                 bin = MKD_BINDIR "/mlskeyd";
         av[n++] = (char *)"mlskeyd";

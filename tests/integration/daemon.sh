@@ -82,6 +82,19 @@ else
         echo "PASS: config"
 fi
 
+# mlskeyctl tpm works on a state folder: a bus address without one, or a
+# D-Bus timeout, is a usage error (exit 2), not silently the session's.
+ctl="$top_builddir/tools/mlskeyctl"
+if "$ctl" --address "$MKD_BUS_A" tpm status >/dev/null 2>"$tmp/ctl.err"; [ $? -ne 2 ] ||
+        ! grep -q "works on a state folder" "$tmp/ctl.err"; then
+        echo "FAIL: ctl-tpm-usage (--address)"; cat "$tmp/ctl.err"; fail=$((fail + 1))
+elif "$ctl" --timeout 5 tpm status >/dev/null 2>"$tmp/ctl.err"; [ $? -ne 2 ] ||
+        ! grep -q "timeout does not apply" "$tmp/ctl.err"; then
+        echo "FAIL: ctl-tpm-usage (--timeout)"; cat "$tmp/ctl.err"; fail=$((fail + 1))
+else
+        echo "PASS: ctl-tpm-usage"
+fi
+
 [ "$fail" -eq 0 ] || exit 1
 [ "$skip" -eq 0 ] || exit 77
 exit 0
