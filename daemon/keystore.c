@@ -108,7 +108,7 @@ record_decode(const struct mls_secret *s, struct key_record *ret)
         int r = mkd_key_record_parse(s->data, s->len, &kr.nv_index, &kr.counter_base, &key);
 
         if (r < 0)
-                return r == MLS_E_UNSUPPORTED ? r : MLS_E_BAD_STATE;
+                return MLS_E_BAD_STATE; /* another format, short or long */
         MLS_TRY(mls_secret_from(key, MKD_SEAL_KEY_LEN, &k));
         MLS_TRY(mkd_seal_key_from_secret(k, &kr.key));
         *ret = kr;
@@ -255,6 +255,17 @@ cfg_pcrs(const struct mkd_tpm_config *cfg, struct mkd_tpm_pcrs *ret)
 /* A fresh rollback counter for this state directory: the first index
  * from MKD_TPM_NV_COUNTER_DEFAULT up that we could create (an existing one
  * belongs to another state directory or program). */
+/* Undefines a counter this run defined, after a later step failed (each
+ * left-over index would take one of the 64 for good). */
+static void
+counter_release(struct mkd_tpm *t, uint32_t idx)
+{
+        if (mkd_tpm_counter_undefine(t, idx) < 0)
+                mkd_log_warning("rollback counter 0x%08x: cannot undefine it after the failure: "
+                                "%s",
+                                (unsigned)idx, mkd_tpm_last_error(t));
+}
+
 static int
 counter_create(struct mkd_tpm *t, uint32_t *ret_index, uint64_t *ret_base)
 {
@@ -271,8 +282,10 @@ counter_create(struct mkd_tpm *t, uint32_t *ret_index, uint64_t *ret_base)
                         return r;
                 }
                 r = mkd_tpm_counter_read(t, idx, ret_base);
-                if (r < 0)
+                if (r < 0) {
+                        counter_release(t, idx);
                         return r;
+                }
                 *ret_index = idx;
                 mkd_log_info("rollback counter: TPM NV index 0x%08x (starts at %llu)",
                              (unsigned)idx, (unsigned long long)*ret_base);
@@ -283,10 +296,11 @@ counter_create(struct mkd_tpm *t, uint32_t *ret_index, uint64_t *ret_base)
         return MLS_E_TPM;
 }
 
-/* Seals the key record to the TPM per cfg and writes storage.tpm. */
+/* Seals the key record to the TPM per cfg and writes storage.tpm; the
+ * blob written to *ret_blob if not NULL. */
 static int
 seal_to_tpm(int dirfd, struct mkd_tpm *t, const struct mkd_tpm_config *cfg,
-            const struct key_record *kr)
+            const struct key_record *kr, struct mls_bytes *ret_blob)
 {
         _mls_secret_ struct mls_secret *rec = NULL;
         struct mls_bytes blob = { 0 };
@@ -301,6 +315,10 @@ seal_to_tpm(int dirfd, struct mkd_tpm *t, const struct mkd_tpm_config *cfg,
                 return r;
         }
         r = mkd_file_replace(dirfd, MKD_KEYSTORE_TPM_FILE, blob.data, blob.len, 0600);
+        if (r == 0 && ret_blob) {
+                *ret_blob = blob;
+                return 0;
+        }
         mls_bytes_clear(&blob);
         return r;
 }
@@ -343,14 +361,15 @@ unseal_from_tpm(struct mkd_tpm *t, const struct mls_bytes *blob, struct key_reco
         return r;
 }
 
-static bool
+/* 1 if a and b hold the same key, 0 if not, or the export's error. */
+static int
 keys_equal(const struct mkd_seal_key *a, const struct mkd_seal_key *b)
 {
         _mls_secret_ struct mls_secret *x = NULL, *y = NULL;
 
-        if (mkd_seal_key_export(a, &x) < 0 || mkd_seal_key_export(b, &y) < 0)
-                return false;
-        return mls_secret_eq(x, y);
+        MLS_TRY(mkd_seal_key_export(a, &x));
+        MLS_TRY(mkd_seal_key_export(b, &y));
+        return mls_secret_eq(x, y) ? 1 : 0;
 }
 
 static void
@@ -400,7 +419,10 @@ open_sealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
         /* An enroll interrupted after sealing left the key file. */
         r = mkd_seal_key_load(dirfd, &file_key);
         if (r == 0) {
-                if (!keys_equal(kr.key, file_key)) {
+                r = keys_equal(kr.key, file_key);
+                if (r < 0)
+                        return r;
+                if (r == 0) {
                         mkd_log_err("%s and %s hold different keys: refusing to guess",
                                     MKD_SEAL_KEY_FILE, MKD_KEYSTORE_TPM_FILE);
                         return MLS_E_BAD_STATE;
@@ -458,8 +480,11 @@ open_unsealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
                  * TPM, with a rollback counter of its own. */
                 MLS_TRY(mkd_seal_key_new(rng, &kr.key));
                 MLS_TRY(counter_create(t, &kr.nv_index, &kr.counter_base));
-                MLS_TRY(seal_to_tpm(dirfd, t, cfg, &kr));
-                MLS_TRY(mkd_file_read(dirfd, MKD_KEYSTORE_TPM_FILE, TPM_BLOB_MAX, &blob));
+                r = seal_to_tpm(dirfd, t, cfg, &kr, &blob);
+                if (r < 0) {
+                        counter_release(t, kr.nv_index);
+                        return r;
+                }
                 info_sealed(info, &blob, &kr);
                 mls_bytes_clear(&blob);
                 mkd_log_info("created a new storage key sealed to the TPM; `mlskeyctl tpm "
@@ -469,9 +494,8 @@ open_unsealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
         }
         if (cfg->mode == MKD_TPM_PREFER)
                 mkd_log_warning("no TPM (%s): the storage key goes to a key file", info->why);
+        /* (it logs a key it creates) */
         MLS_TRY(mkd_seal_key_load_or_create(dirfd, rng, &key, &created));
-        if (created)
-                mkd_log_info("created a new storage key");
         *ret_key = MLS_TAKE(key);
         return 0;
 }
@@ -543,13 +567,26 @@ mkd_keystore_enroll(int dirfd, const struct mkd_tpm_config *cfg, const struct ml
         struct mkd_tpm *t = NULL;
         struct mls_bytes blob = { 0 };
         char pcrs[MKD_PCRS_TEXT_MAX];
+        bool made_counter = false;
         int r;
 
         MLS_TRY(admin_tpm(cfg, &t));
         r = mkd_seal_key_load(dirfd, &kr.key);
         if (r == 0) {
-                /* From a key file: a new rollback counter. */
-                r = counter_create(t, &kr.nv_index, &kr.counter_base);
+                /* From a key file: a new rollback counter, unless an
+                 * interrupted enroll sealed this very key already (then
+                 * its counter). */
+                _key_record_ struct key_record old = { 0 };
+
+                if (mkd_file_read(dirfd, MKD_KEYSTORE_TPM_FILE, TPM_BLOB_MAX, &blob) == 0 &&
+                    unseal_from_tpm(t, &blob, &old) == 0 && keys_equal(old.key, kr.key) == 1) {
+                        kr.nv_index = old.nv_index;
+                        kr.counter_base = old.counter_base;
+                } else {
+                        r = counter_create(t, &kr.nv_index, &kr.counter_base);
+                        made_counter = r == 0;
+                }
+                mls_bytes_clear(&blob);
         } else if (r == MLS_E_NOT_FOUND) {
                 /* Re-seal: the same key and counter. */
                 r = mkd_file_read(dirfd, MKD_KEYSTORE_TPM_FILE, TPM_BLOB_MAX, &blob);
@@ -561,8 +598,12 @@ mkd_keystore_enroll(int dirfd, const struct mkd_tpm_config *cfg, const struct ml
                         r = unseal_from_tpm(t, &blob, &kr);
                 mls_bytes_clear(&blob);
         }
-        if (r == 0)
-                r = seal_to_tpm(dirfd, t, cfg, &kr);
+        if (r == 0) {
+                r = seal_to_tpm(dirfd, t, cfg, &kr, NULL);
+                /* (once storage.tpm names it, the counter stays) */
+                if (r < 0 && made_counter)
+                        counter_release(t, kr.nv_index);
+        }
         if (r == 0)
                 r = write_recovery(dirfd, &kr, rng, recovery_hex);
         if (r == 0)
@@ -643,7 +684,7 @@ mkd_keystore_recover(int dirfd, const struct mkd_tpm_config *cfg,
         if (r == 0)
                 r = admin_tpm(cfg, &t);
         if (r == 0)
-                r = seal_to_tpm(dirfd, t, cfg, &kr);
+                r = seal_to_tpm(dirfd, t, cfg, &kr, NULL);
         if (r == 0)
                 mkd_log_info("the storage key is sealed to the TPM again (PCRs: %s)",
                              mkd_pcrs_text(cfg->pcr_bank, cfg->pcr_mask, pcrs));
@@ -681,9 +722,8 @@ mkd_keystore_open(int dirfd, const struct mkd_tpm_config *cfg, const struct mls_
         if (cfg->mode == MKD_TPM_PREFER)
                 mkd_log_warning("no TPM (%s): using the key file %s", info->why,
                                 MKD_SEAL_KEY_FILE);
+        /* (it logs a key it creates) */
         r = mkd_seal_key_load_or_create(dirfd, rng, ret_key, &created);
-        if (r == 0 && created)
-                mkd_log_info("created a new storage key");
         if (r == 0)
                 *ret_tpm = NULL;
         return r;

@@ -111,7 +111,7 @@ tpm_tr_flush(struct tpm_tr *o)
         }
 }
 #define _tpm_flush_ _mls_cleanup_(tpm_tr_flush)
-#define TPM_TR(t) { .esys = (t)->esys, .h = ESYS_TR_NONE }
+#define TPM_TR(t) { .esys = (t) ? (t)->esys : NULL, .h = ESYS_TR_NONE } /* t checked later */
 
 /* An ESYS metadata object for an NV index (no TPM resource): closed. */
 static void
@@ -1116,8 +1116,18 @@ mkd_tpm_counter_define(struct mkd_tpm *t, uint32_t nv_index, unsigned flags, boo
         } else if (r < 0) {
                 return r;
         }
-        if (!(attrs & TPMA_NV_WRITTEN) || created)
-                MLS_TRY(nv_increment(t, nv.h));
+        if (!(attrs & TPMA_NV_WRITTEN) || created) {
+                r = nv_increment(t, nv.h);
+                if (r < 0) {
+                        /* not left defined half-way (a retry would take
+                         * it for somebody else's) */
+                        if (created && Esys_NV_UndefineSpace(t->esys, ESYS_TR_RH_OWNER, nv.h,
+                                                             ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                                             ESYS_TR_NONE) == TSS2_RC_SUCCESS)
+                                nv.h = ESYS_TR_NONE;
+                        return r;
+                }
+        }
         if (ret_created)
                 *ret_created = created;
         return 0;

@@ -21,6 +21,7 @@
 
 #include "daemon/tpm_tcti.h"
 #include "mls/codec.h"
+#include "mls/secret.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -143,8 +144,7 @@ sock_receive(TSS2_TCTI_CONTEXT *ctx, size_t *size, uint8_t *response, int32_t ti
         memcpy(response, s->resp, s->resp_len);
         *size = s->resp_len;
         /* Responses may carry unsealed secrets (parameter encryption aside). */
-        memset(s->resp, 0, s->resp_len);
-        __asm__ __volatile__("" : : "r"(s->resp) : "memory");
+        mls_wipe(s->resp, s->resp_len);
         s->resp_len = 0;
         s->awaiting = false;
         return TSS2_RC_SUCCESS;
@@ -160,7 +160,7 @@ sock_finalize(TSS2_TCTI_CONTEXT *ctx)
         if (s->fd >= 0)
                 close(s->fd);
         s->fd = -1;
-        memset(s->resp, 0, sizeof(s->resp));
+        mls_wipe(s->resp, sizeof(s->resp));
         s->common.v1.magic = 0;
 }
 
@@ -202,7 +202,9 @@ sock_make_sticky(TSS2_TCTI_CONTEXT *ctx, TPM2_HANDLE *handle, uint8_t sticky)
 }
 
 /* "key=value,key=value" lookup into out (NUL-terminated). */
-static bool
+/* The value of key in "k=v,k=v" into out: 1, 0 if absent, -1 if it does
+ * not fit (never silently the default). */
+static int
 conf_get(const char *conf, const char *key, char *out, size_t len)
 {
         size_t kl = strlen(key);
@@ -213,14 +215,14 @@ conf_get(const char *conf, const char *key, char *out, size_t len)
 
                 if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
                         if (n - kl - 1 >= len)
-                                return false;
+                                return -1;
                         memcpy(out, p + kl + 1, n - kl - 1);
                         out[n - kl - 1] = '\0';
-                        return true;
+                        return 1;
                 }
                 p = end ? end + 1 : NULL;
         }
-        return false;
+        return 0;
 }
 
 static int
@@ -231,20 +233,29 @@ connect_conf(const char *conf, char *why, size_t why_len)
         struct addrinfo *ai = NULL;
         int fd = -1, r;
 
-        if (conf_get(conf, "path", path, sizeof(path))) {
+        int has_path = conf_get(conf, "path", path, sizeof(path));
+
+        if (has_path < 0 || conf_get(conf, "host", host, sizeof(host)) < 0 ||
+            conf_get(conf, "port", port, sizeof(port)) < 0) {
+                snprintf(why, why_len, "a path, host or port value is too long");
+                return -1;
+        }
+        if (has_path) {
                 struct sockaddr_un un = { .sun_family = AF_UNIX };
 
                 snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
                 fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (fd >= 0 && connect(fd, (struct sockaddr *)&un, sizeof(un)) < 0) {
+                if (fd < 0) {
+                        snprintf(why, why_len, "socket: %s", strerror(errno));
+                        return -1;
+                }
+                if (connect(fd, (struct sockaddr *)&un, sizeof(un)) < 0) {
                         snprintf(why, why_len, "connect(%s): %s", path, strerror(errno));
                         close(fd);
                         return -1;
                 }
                 return fd;
         }
-        (void)conf_get(conf, "host", host, sizeof(host));
-        (void)conf_get(conf, "port", port, sizeof(port));
         r = getaddrinfo(host, port, &hints, &ai);
         if (r != 0) {
                 snprintf(why, why_len, "%s:%s: %s", host, port, gai_strerror(r));
@@ -252,7 +263,9 @@ connect_conf(const char *conf, char *why, size_t why_len)
         }
         for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
                 fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-                if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
+                if (fd < 0)
+                        snprintf(why, why_len, "socket: %s", strerror(errno));
+                else if (connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
                         snprintf(why, why_len, "connect(%s:%s): %s", host, port, strerror(errno));
                         close(fd);
                         fd = -1;

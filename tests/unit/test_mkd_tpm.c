@@ -251,6 +251,16 @@ test_mkd_tpm_open_refuses_missing_tpm(void **state)
         assert_int_equal(mkd_tpm_open("swtpm:host=127.0.0.1,port=1", &t, why), MLS_E_TPM);
         assert_null(t);
         assert_non_null(strstr(why, "port=1"));
+        /* A path too long for a socket address is refused, never silently
+         * the default TCP port. */
+        {
+                char conf[160];
+
+                snprintf(conf, sizeof(conf), "swtpm:path=/%0120d", 0);
+                assert_int_equal(mkd_tpm_open(conf, &t, why), MLS_E_TPM);
+                assert_null(t);
+                assert_non_null(strstr(why, "too long"));
+        }
         assert_int_equal(mkd_tpm_open("no-such-tcti-module", &t, why), MLS_E_TPM);
         assert_null(t);
         assert_true(strlen(why) > 0);
