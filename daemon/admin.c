@@ -21,22 +21,31 @@
 #include "daemon/tpm.h"
 #endif
 
-/* The recovery key from a file ("-": stdin). */
+/* The recovery key from a file ("-": stdin), read with read(2) into a
+ * wiped stack buffer (stdio would keep a copy in its own buffer). */
 static int
 read_recovery(const char *path, uint8_t key[MKD_RECOVERY_KEY_LEN])
 {
         char text[256];
         size_t n = 0;
-        FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+        int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
         int r;
 
-        if (!f) {
+        if (fd < 0) {
                 mkd_log_err("%s: cannot open: %s", path, strerror(errno));
                 return MLS_E_STORAGE;
         }
-        n = fread(text, 1, sizeof(text) - 1, f);
-        if (f != stdin)
-                fclose(f);
+        while (n < sizeof(text) - 1) {
+                ssize_t k = read(fd, text + n, sizeof(text) - 1 - n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                n += (size_t)k;
+        }
+        if (fd != STDIN_FILENO)
+                close(fd);
         r = mkd_recovery_key_parse(text, n, key);
         sodium_memzero(text, sizeof(text));
         if (r < 0)
@@ -152,9 +161,16 @@ mkd_admin_main(const char *cmd, const struct mkd_broker_options *opt, const char
                 if (p.tpm_mode == MKD_TPM_OFF)
                         fprintf(stderr, "Set [tpm] mode = prefer or require in the policy "
                                         "before starting the daemon.\n");
-                printf("%s\n", hex);
+                /* write(2), not stdio: no copy left in stdout's buffer */
                 fflush(stdout);
+                hex[MKD_RECOVERY_HEX_LEN] = '\n';
+                r = mkd_write_all(STDOUT_FILENO, (const uint8_t *)hex, MKD_RECOVERY_HEX_LEN + 1);
                 sodium_memzero(hex, sizeof(hex));
+                if (r < 0) {
+                        fprintf(stderr, "mlskeyd: cannot write the recovery key: %s\n",
+                                strerror(errno));
+                        return 1;
+                }
                 return 0;
         }
         if (recovery_path && read_recovery(recovery_path, rk) < 0)
