@@ -1121,27 +1121,37 @@ cmp_u32_pair(const void *a, const void *b)
         return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
+/* A ratchet's record: next, low, the ratchet secret (nh bytes; NULL:
+ * none, zeros) and the kept keys of generations >= low. */
 static int
-st_encode_ratchet(const struct mls_secret_tree *t, const struct st_ratchet *r,
-                  struct mls_writer *w)
+st_encode_ratchet_fields(const struct mls_secret_tree *t, const struct st_ratchet *r,
+                         uint64_t next, uint64_t low, const uint8_t *secret,
+                         struct mls_writer *w)
 {
+        static const uint8_t zero[MLS_MAX_HASH_LEN];
         size_t mark;
 
-        MLS_TRY(mls_writer_u64(w, r->next));
-        MLS_TRY(mls_writer_u64(w, r->low));
-        if (r->secret == ST_NONE) {
-                uint8_t zero[MLS_MAX_HASH_LEN] = { 0 };
-
-                MLS_TRY(mls_writer_raw(w, zero, t->nh));
-        } else {
-                MLS_TRY(mls_writer_raw(w, slab_at(&t->slab, r->secret), t->nh));
-        }
+        MLS_TRY(mls_writer_u64(w, next));
+        MLS_TRY(mls_writer_u64(w, low));
+        MLS_TRY(mls_writer_raw(w, secret ? secret : zero, t->nh));
         MLS_TRY(mls_writer_vec_begin(w, &mark));
         for (uint32_t i = 0; i < r->n_kept; i++) {
+                if (r->kept[i].gen < low)
+                        continue;
                 MLS_TRY(mls_writer_u32(w, r->kept[i].gen));
                 MLS_TRY(mls_writer_raw(w, slab_at(&t->slab, r->kept[i].slot), t->nk + t->nn));
         }
         return mls_writer_vec_end(w, mark);
+}
+
+static int
+st_encode_ratchet(const struct mls_secret_tree *t, const struct st_ratchet *r,
+                  struct mls_writer *w)
+{
+        return st_encode_ratchet_fields(t, r, r->next, r->low,
+                                        r->secret == ST_NONE ? NULL
+                                                             : slab_at(&t->slab, r->secret),
+                                        w);
 }
 
 /*
@@ -1160,7 +1170,6 @@ st_encode_ratchet_ahead(const struct mls_secret_tree *t, const struct st_ratchet
 {
         _mls_hash_buf_ uint8_t rs[MLS_MAX_HASH_LEN];
         uint64_t target, last, floor, low;
-        size_t mark;
 
         if (ahead == 0 || r->secret == ST_NONE)
                 return st_encode_ratchet(t, r, w);
@@ -1179,17 +1188,7 @@ st_encode_ratchet_ahead(const struct mls_secret_tree *t, const struct st_ratchet
         last = target - 1;
         floor = last >= t->max_past ? last - t->max_past : 0;
         low = floor > r->low ? floor : r->low;
-        MLS_TRY(mls_writer_u64(w, target));
-        MLS_TRY(mls_writer_u64(w, low));
-        MLS_TRY(mls_writer_raw(w, rs, t->nh));
-        MLS_TRY(mls_writer_vec_begin(w, &mark));
-        for (uint32_t i = 0; i < r->n_kept; i++) {
-                if (r->kept[i].gen < low)
-                        continue;
-                MLS_TRY(mls_writer_u32(w, r->kept[i].gen));
-                MLS_TRY(mls_writer_raw(w, slab_at(&t->slab, r->kept[i].slot), t->nk + t->nn));
-        }
-        return mls_writer_vec_end(w, mark);
+        return st_encode_ratchet_fields(t, r, target, low, rs, w);
 }
 
 int
