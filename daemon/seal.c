@@ -168,31 +168,17 @@ key_file_read(int fd, struct mkd_seal_key **ret_key)
         return 0;
 }
 
-/* Writes a new key file; 0 = created, 1 = somebody else created one
- * meanwhile (the caller loads it). */
+/* Writes k to a new key file, never replacing one that appeared
+ * meanwhile: 0 = written, 1 = one exists (the caller loads it). */
 static int
-key_file_write(int dirfd, const struct mkd_seal_key *from, const struct mls_rng *rng,
-               struct mkd_seal_key **ret_key)
+key_file_put(int dirfd, const struct mkd_seal_key *k)
 {
-        _mkd_seal_key_ struct mkd_seal_key *k = NULL;
         int r;
 
-        MLS_TRY(key_alloc(&k));
-        if (from) {
-                key_unlock(from);
-                memcpy(k->key, from->key, MKD_SEAL_KEY_LEN);
-                key_lock(from);
-        } else {
-                MLS_TRY(mls_rng_fill(rng, k->key, MKD_SEAL_KEY_LEN));
-        }
-
-        /* Never replacing a key file that appeared meanwhile: 1 then. */
+        key_unlock(k);
         r = mkd_file_write(dirfd, MKD_SEAL_KEY_FILE, k->key, MKD_SEAL_KEY_LEN, 0600, false);
-        if (r != 0)
-                return r;
         key_lock(k);
-        *ret_key = MLS_TAKE(k);
-        return 0;
+        return r;
 }
 
 int
@@ -211,7 +197,11 @@ mkd_seal_key_load_or_create(int dirfd, const struct mls_rng *rng, struct mkd_sea
                 }
                 if (r != MLS_E_NOT_FOUND)
                         return r;
-                r = key_file_write(dirfd, NULL, rng, &k);
+                r = mkd_seal_key_new(rng, &k);
+                if (r == 0)
+                        r = key_file_put(dirfd, k);
+                if (r != 0)
+                        mkd_seal_key_free(k);
                 if (r < 0)
                         return r;
                 if (r == 0) {
@@ -246,8 +236,7 @@ mkd_seal_key_load(int dirfd, struct mkd_seal_key **ret_key)
 int
 mkd_seal_key_store(int dirfd, const struct mkd_seal_key *key)
 {
-        _mkd_seal_key_ struct mkd_seal_key *k = NULL;
-        int r = key_file_write(dirfd, key, NULL, &k);
+        int r = key_file_put(dirfd, key);
 
         if (r == 1) {
                 mkd_log_err("%s: refused to replace an existing key file", MKD_SEAL_KEY_FILE);
