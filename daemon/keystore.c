@@ -5,6 +5,8 @@
 #include "daemon/keystore.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
@@ -189,39 +191,68 @@ mkd_recovery_key_parse(const char *text, size_t len, uint8_t key[MKD_RECOVERY_KE
         return 0;
 }
 
+/* What storage.tpm (blob) says without unsealing: sealed, and to which
+ * PCRs. The blob's errors. */
+static int
+info_from_blob(struct mkd_keystore_info *info, const struct mls_bytes *blob)
+{
+        info->sealed = true;
+#ifdef HAVE_TPM
+        {
+                struct mkd_tpm_pcrs sel = { 0 };
+
+                MLS_TRY(mkd_tpm_blob_pcrs(blob->data, blob->len, &info->pcr_bound, &sel));
+                if (info->pcr_bound) {
+                        info->pcr_bank = sel.bank;
+                        info->pcr_mask = sel.mask;
+                }
+        }
+#else
+        (void)blob;
+#endif
+        return 0;
+}
+
+/* info->recovery: whether storage.recovery exists (it is read only to
+ * recover). */
+static int
+info_recovery(int dirfd, struct mkd_keystore_info *info)
+{
+        struct stat st;
+
+        if (fstatat(dirfd, MKD_KEYSTORE_RECOVERY_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                info->recovery = S_ISREG(st.st_mode);
+                return 0;
+        }
+        if (errno == ENOENT)
+                return 0;
+        mkd_log_err("%s: %s", MKD_KEYSTORE_RECOVERY_FILE, strerror(errno));
+        return MLS_E_STORAGE;
+}
+
+/* Reads storage.tpm into *blob (MLS_E_NOT_FOUND if there is none) and
+ * fills info from it and from the recovery file's presence. */
+static int
+info_read(int dirfd, struct mkd_keystore_info *info, struct mls_bytes *blob)
+{
+        int r;
+
+        memset(info, 0, sizeof(*info));
+        MLS_TRY(info_recovery(dirfd, info));
+        r = mkd_file_read(dirfd, MKD_KEYSTORE_TPM_FILE, TPM_BLOB_MAX, blob);
+        if (r == 0)
+                r = info_from_blob(info, blob);
+        return r;
+}
+
 int
 mkd_keystore_inspect(int dirfd, struct mkd_keystore_info *info)
 {
         struct mls_bytes b = { 0 };
-        int r;
+        int r = info_read(dirfd, info, &b);
 
-        memset(info, 0, sizeof(*info));
-        r = mkd_file_read(dirfd, MKD_KEYSTORE_TPM_FILE, TPM_BLOB_MAX, &b);
-        if (r < 0 && r != MLS_E_NOT_FOUND)
-                return r;
-        if (r == 0) {
-                info->sealed = true;
-#ifdef HAVE_TPM
-                {
-                        struct mkd_tpm_pcrs sel = { 0 };
-
-                        r = mkd_tpm_blob_pcrs(b.data, b.len, &info->pcr_bound, &sel);
-                        if (r == 0 && info->pcr_bound) {
-                                info->pcr_bank = sel.bank;
-                                info->pcr_mask = sel.mask;
-                        }
-                }
-#endif
-                mls_bytes_clear(&b);
-                if (r < 0)
-                        return r;
-        }
-        r = mkd_file_read(dirfd, MKD_KEYSTORE_RECOVERY_FILE, RECOVERY_BLOB_LEN, &b);
-        if (r < 0 && r != MLS_E_NOT_FOUND)
-                return r;
-        info->recovery = r == 0;
         mls_bytes_clear(&b);
-        return 0;
+        return r == MLS_E_NOT_FOUND ? 0 : r;
 }
 
 #ifdef HAVE_TPM
@@ -373,21 +404,10 @@ keys_equal(const struct mkd_seal_key *a, const struct mkd_seal_key *b)
 }
 
 static void
-info_sealed(struct mkd_keystore_info *info, const struct mls_bytes *blob,
-            const struct key_record *kr)
+info_counter(struct mkd_keystore_info *info, const struct key_record *kr)
 {
-        struct mkd_tpm_pcrs sel = { 0 };
-
-        info->sealed = true;
-        if (mkd_tpm_blob_pcrs(blob->data, blob->len, &info->pcr_bound, &sel) == 0 &&
-            info->pcr_bound) {
-                info->pcr_bank = sel.bank;
-                info->pcr_mask = sel.mask;
-        }
-        if (kr) {
-                info->nv_index = kr->nv_index;
-                info->counter_base = kr->counter_base;
-        }
+        info->nv_index = kr->nv_index;
+        info->counter_base = kr->counter_base;
 }
 
 /* Start-up with a sealed key (storage.tpm read into blob). */
@@ -400,7 +420,6 @@ open_sealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
         _mkd_seal_key_ struct mkd_seal_key *file_key = NULL;
         int r;
 
-        info_sealed(info, blob, NULL);
         if (cfg->mode == MKD_TPM_OFF) {
                 mkd_log_err("the storage key is sealed to a TPM (%s) but [tpm] mode = off: set "
                             "mode = prefer or require, or move the key back to a file with "
@@ -415,7 +434,7 @@ open_sealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
                 return MLS_E_TPM;
         }
         MLS_TRY(unseal_from_tpm(t, blob, &kr));
-        info_sealed(info, blob, &kr);
+        info_counter(info, &kr);
         /* An enroll interrupted after sealing left the key file. */
         r = mkd_seal_key_load(dirfd, &file_key);
         if (r == 0) {
@@ -485,8 +504,11 @@ open_unsealed(int dirfd, const struct mkd_tpm_config *cfg, struct mkd_tpm *t,
                         counter_release(t, kr.nv_index);
                         return r;
                 }
-                info_sealed(info, &blob, &kr);
+                r = info_from_blob(info, &blob); /* (our own blob) */
+                info_counter(info, &kr);
                 mls_bytes_clear(&blob);
+                if (r < 0)
+                        return r;
                 mkd_log_info("created a new storage key sealed to the TPM; `mlskeyctl tpm "
                              "enroll` gives a recovery key");
                 *ret_key = MLS_TAKE(kr.key);
@@ -510,14 +532,17 @@ mkd_keystore_open(int dirfd, const struct mkd_tpm_config *cfg, const struct mls_
         struct mls_bytes blob = { 0 };
         int r;
 
-        MLS_TRY(mkd_keystore_inspect(dirfd, info));
-        info->sealed = false;
+        r = info_read(dirfd, info, &blob);
+        if (r < 0 && r != MLS_E_NOT_FOUND) {
+                mkd_log_code(MKD_LOG_ERR, r, "%s: refused", MKD_KEYSTORE_TPM_FILE);
+                mls_bytes_clear(&blob);
+                return r;
+        }
         if (cfg->mode != MKD_TPM_OFF && tpm_open(cfg, &t, info->why, sizeof(info->why)) == 0)
                 info->tpm_available = true;
-        r = mkd_file_read(dirfd, MKD_KEYSTORE_TPM_FILE, TPM_BLOB_MAX, &blob);
         if (r == 0)
                 r = open_sealed(dirfd, cfg, t, &blob, info, &key);
-        else if (r == MLS_E_NOT_FOUND)
+        else
                 r = open_unsealed(dirfd, cfg, t, rng, info, &key);
         mls_bytes_clear(&blob);
         if (r < 0) {
