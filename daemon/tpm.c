@@ -132,21 +132,24 @@ esys_freep(void *p)
 
 /* ESYS output that held secret bytes: wiped, then freed. */
 static void
+esys_free_wiped(void *p, size_t n)
+{
+        if (p) {
+                sodium_memzero(p, n);
+                Esys_Free(p);
+        }
+}
+
+static void
 esys_free_sensitive_data(TPM2B_SENSITIVE_DATA **p)
 {
-        if (*p) {
-                sodium_memzero(*p, sizeof(**p));
-                Esys_Free(*p);
-        }
+        esys_free_wiped(*p, sizeof(**p));
 }
 
 static void
 esys_free_digest_wiped(TPM2B_DIGEST **p)
 {
-        if (*p) {
-                sodium_memzero(*p, sizeof(**p));
-                Esys_Free(*p);
-        }
+        esys_free_wiped(*p, sizeof(**p));
 }
 
 static void

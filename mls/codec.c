@@ -333,8 +333,7 @@ mls_writer_u64(struct mls_writer *w, uint64_t v)
 {
         uint8_t b[8];
 
-        for (size_t i = 0; i < 8; i++)
-                b[i] = (uint8_t)(v >> (56 - 8 * i));
+        mls_put_u64(b, v);
         return mls_writer_raw(w, b, sizeof(b));
 }
 

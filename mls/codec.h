@@ -114,6 +114,13 @@ MLS_MUST_CHECK int mls_writer_u8(struct mls_writer *w, uint8_t v);
 MLS_MUST_CHECK int mls_writer_u16(struct mls_writer *w, uint16_t v);
 MLS_MUST_CHECK int mls_writer_u32(struct mls_writer *w, uint32_t v);
 MLS_MUST_CHECK int mls_writer_u64(struct mls_writer *w, uint64_t v);
+/* v big-endian into b[0..8) (no writer, no allocation). */
+static inline void
+mls_put_u64(uint8_t b[8], uint64_t v)
+{
+        for (size_t i = 0; i < 8; i++)
+                b[i] = (uint8_t)(v >> (56 - 8 * i));
+}
 /* Minimal encoding; MLS_E_TOO_LARGE above MLS_VARINT_MAX. */
 MLS_MUST_CHECK int mls_writer_varint(struct mls_writer *w, uint64_t v);
 MLS_MUST_CHECK int mls_writer_raw(struct mls_writer *w, const uint8_t *p, size_t n);

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "mls/codec.h"
 #include "mls/crypto.h"
 #include "mls/secret.h"
 
@@ -49,13 +50,6 @@ static uint8_t *
 pool_hedge(struct mls_entropy *p)
 {
         return p->mem->data + OFF_HEDGE;
-}
-
-static void
-put_u64(uint8_t *b, uint64_t v)
-{
-        for (size_t i = 0; i < 8; i++)
-                b[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
 struct mix_ikm {
@@ -114,9 +108,9 @@ mls_entropy_ratchet(const uint8_t *hedge_key, const uint8_t state[MLS_ENTROPY_ST
         }
 
         memcpy(info_out, MLS_ENTROPY_TAG_OUTPUT, TAG_LEN(MLS_ENTROPY_TAG_OUTPUT));
-        put_u64(info_out + TAG_LEN(MLS_ENTROPY_TAG_OUTPUT), counter);
+        mls_put_u64(info_out + TAG_LEN(MLS_ENTROPY_TAG_OUTPUT), counter);
         memcpy(info_state, MLS_ENTROPY_TAG_STATE, TAG_LEN(MLS_ENTROPY_TAG_STATE));
-        put_u64(info_state + TAG_LEN(MLS_ENTROPY_TAG_STATE), counter);
+        mls_put_u64(info_state + TAG_LEN(MLS_ENTROPY_TAG_STATE), counter);
 
         r = mls_crypto_hkdf_expand_into(s, prk, s->hash_len, info_out, sizeof(info_out), out,
                                         out_len);
