@@ -1000,8 +1000,7 @@ entropy_hedge(struct engine *e, const struct eng_identity *idn)
                 r = vault_call(e, MKD_V_HEDGE, a, &f, out);
         }
         if (r == 0)
-                r = e->hedges == 1 ? mls_entropy_set_hedge(e->entropy, out[0].p, out[0].len)
-                                   : mls_entropy_mix(e->entropy, "hedge", out[0].p, out[0].len);
+                r = mls_entropy_add_hedge(e->entropy, out[0].p, out[0].len);
         mls_bytes_clear(&label);
         if (r < 0)
                 mkd_log_code(MKD_LOG_WARNING, r, "hedging the entropy pool");

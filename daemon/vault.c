@@ -599,8 +599,8 @@ hedge_sign(struct vault *v, const struct vkey *k, const uint8_t *label, size_t l
 }
 
 /* Hedges the vault's own pool with key k (RFC 8937 section 3): the first
- * key sets the hedge, later ones are mixed in. A failure leaves the pool
- * as it was (still fed by getrandom and the TPM). */
+ * key that succeeds sets the hedge, later ones are mixed in. A failure
+ * leaves the pool as it was (still fed by getrandom and the TPM). */
 static void
 hedge_pool(struct vault *v, const struct vkey *k)
 {
@@ -615,8 +615,7 @@ hedge_pool(struct vault *v, const struct vkey *k)
         if (r == 0)
                 r = hedge_sign(v, k, label.data, label.len, &sig);
         if (r == 0)
-                r = v->hedges == 1 ? mls_entropy_set_hedge(v->entropy, sig.data, sig.len)
-                                   : mls_entropy_mix(v->entropy, "hedge", sig.data, sig.len);
+                r = mls_entropy_add_hedge(v->entropy, sig.data, sig.len);
         if (r < 0)
                 mkd_log_code(MKD_LOG_WARNING, r, "hedging the entropy pool");
         if (sig.data)

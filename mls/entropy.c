@@ -302,6 +302,16 @@ mls_entropy_set_hedge(struct mls_entropy *pool, const uint8_t *sig, size_t len)
 }
 
 int
+mls_entropy_add_hedge(struct mls_entropy *pool, const uint8_t *sig, size_t len)
+{
+        if (!pool || !sig || len == 0)
+                return MLS_E_INVALID_ARGUMENT;
+        if (!pool->hedged)
+                return mls_entropy_set_hedge(pool, sig, len);
+        return mls_entropy_mix(pool, "hedge", sig, len);
+}
+
+int
 mls_entropy_fill(struct mls_entropy *pool, uint8_t *buf, size_t len)
 {
         uint8_t *fresh;

@@ -178,6 +178,12 @@ MLS_MUST_CHECK int mls_entropy_mix(struct mls_entropy *pool, const char *label,
 #define MLS_ENTROPY_SIG_MAX 1024
 MLS_MUST_CHECK int mls_entropy_set_hedge(struct mls_entropy *pool, const uint8_t *sig,
                                          size_t len);
+/* A further identity's signature over its tag1: the hedge if the pool has
+ * none yet (the first one that succeeds, whatever failed before), else
+ * mixed into the state (mix() with label "hedge"); never replaces a
+ * hedge. */
+MLS_MUST_CHECK int mls_entropy_add_hedge(struct mls_entropy *pool, const uint8_t *sig,
+                                         size_t len);
 
 /*
  * tag1 of RFC 8937 section 4, the message the identity key signs:

@@ -606,6 +606,42 @@ test_entropy_refused_secondary_keeps_the_old(void **state)
         mls_entropy_free(p);
 }
 
+/* mls_entropy_add_hedge: the first signature that arrives sets the hedge
+ * (as set_hedge would), later ones are mixed in and never replace it; a
+ * failed hedge before (nothing added) changes nothing of that. */
+static void
+test_entropy_add_hedge_first_sets_then_mixes(void **state)
+{
+        static const uint8_t s1[64] = { 1 }, s2[64] = { 2 };
+        struct stream_src pa = { .seed = 5 }, pb = { .seed = 5 }, pc = { .seed = 5 };
+        struct mls_entropy *a = pool_new(&pa), *b = pool_new(&pb), *c = pool_new(&pc);
+        struct mls_entropy_stats st;
+        uint8_t x[32], y[32], z[32];
+
+        (void)state;
+        assert_int_equal(mls_entropy_add_hedge(a, NULL, 0), MLS_E_INVALID_ARGUMENT);
+        mls_entropy_get_stats(a, &st);
+        assert_false(st.hedged);
+        assert_int_equal(mls_entropy_add_hedge(a, s1, sizeof(s1)), 0);
+        assert_int_equal(mls_entropy_set_hedge(b, s1, sizeof(s1)), 0);
+        mls_entropy_get_stats(a, &st);
+        assert_true(st.hedged);
+        assert_int_equal(mls_entropy_fill(a, x, 32), 0);
+        assert_int_equal(mls_entropy_fill(b, y, 32), 0);
+        assert_memory_equal(x, y, 32); /* the first is exactly the hedge */
+        /* the second: mixed, not a new hedge */
+        assert_int_equal(mls_entropy_add_hedge(a, s2, sizeof(s2)), 0);
+        assert_int_equal(mls_entropy_set_hedge(c, s1, sizeof(s1)), 0);
+        assert_int_equal(mls_entropy_fill(c, z, 32), 0);
+        assert_int_equal(mls_entropy_mix(c, "hedge", s2, sizeof(s2)), 0);
+        assert_int_equal(mls_entropy_fill(a, x, 32), 0);
+        assert_int_equal(mls_entropy_fill(c, z, 32), 0);
+        assert_memory_equal(x, z, 32);
+        mls_entropy_free(a);
+        mls_entropy_free(b);
+        mls_entropy_free(c);
+}
+
 static void
 test_entropy_mix_changes_output(void **state)
 {
@@ -1071,6 +1107,7 @@ main(void)
                 cmocka_unit_test(test_entropy_secondary_changes_output),
                 cmocka_unit_test(test_entropy_secondary_failure_is_not_fatal),
                 cmocka_unit_test(test_entropy_refused_secondary_keeps_the_old),
+                cmocka_unit_test(test_entropy_add_hedge_first_sets_then_mixes),
                 cmocka_unit_test(test_entropy_mix_changes_output),
                 cmocka_unit_test(test_entropy_hedge_label_format),
                 cmocka_unit_test(test_entropy_hedge_separates_identities),
