@@ -244,16 +244,6 @@ random_id(struct engine *e, uint8_t id[OBJ_ID_LEN])
         return mls_rng_fill(e->rng, id, OBJ_ID_LEN);
 }
 
-static uint64_t
-now_seconds(void)
-{
-        struct timespec ts;
-
-        if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || ts.tv_sec < 0)
-                return 0;
-        return (uint64_t)ts.tv_sec;
-}
-
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME): the self-update's
  * clock, saved with the groups, so wall-clock time across restarts. */
 static uint64_t
@@ -264,6 +254,13 @@ now_ms(void)
         if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || ts.tv_sec < 0)
                 return 0;
         return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Seconds since the Unix epoch (lifetimes, the hedge context). */
+static uint64_t
+now_seconds(void)
+{
+        return now_ms() / 1000;
 }
 
 static void
@@ -2611,10 +2608,7 @@ mkd_engine_main(int broker_fd, int vault_fd, enum mkd_seccomp_mode mode)
                 return r;
         {
                 /* getrandom (libsodium's randombytes), fresh for every block */
-                const struct mls_entropy_source primary = { .fill = mls_rng_system()->fill,
-                                                            .ctx = mls_rng_system()->ctx };
-
-                r = mls_entropy_new(&primary, &e.entropy);
+                r = mls_entropy_new_system(&e.entropy);
                 if (r < 0) {
                         mkd_log_code(MKD_LOG_ERR, r, "entropy pool");
                         mls_gpool_free(e.pool);

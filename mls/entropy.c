@@ -211,6 +211,15 @@ mls_entropy_new(const struct mls_entropy_source *primary, struct mls_entropy **r
         return 0;
 }
 
+int
+mls_entropy_new_system(struct mls_entropy **ret)
+{
+        const struct mls_rng *sys = mls_rng_system();
+        const struct mls_entropy_source primary = { .fill = sys->fill, .ctx = sys->ctx };
+
+        return mls_entropy_new(&primary, ret);
+}
+
 void
 mls_entropy_free(struct mls_entropy *pool)
 {

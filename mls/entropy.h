@@ -140,6 +140,9 @@ struct mls_entropy;
  */
 MLS_MUST_CHECK int mls_entropy_new(const struct mls_entropy_source *primary,
                                    struct mls_entropy **ret);
+/* mls_entropy_new with the system RNG (mls_rng_system: libsodium's
+ * randombytes, getrandom) as the primary source. */
+MLS_MUST_CHECK int mls_entropy_new_system(struct mls_entropy **ret);
 /* Wipes and frees; NULL is a no-op. */
 void mls_entropy_free(struct mls_entropy *pool);
 void mls_entropy_freep(struct mls_entropy **pool);
