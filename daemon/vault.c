@@ -132,11 +132,7 @@ struct vault {
 static void
 vkey_clear(struct vkey *k)
 {
-        if (k->priv)
-                (void)sodium_mprotect_readwrite(k->priv->data);
-        mls_secret_free(k->priv);
-        if (k->signer)
-                (void)sodium_mprotect_readwrite(k->signer->data);
+        mls_secret_free(k->priv); /* sodium_free opens a noaccess region itself */
         mls_secret_free(k->signer);
         mls_bytes_clear(&k->tpm_blob);
         mls_bytes_clear(&k->pub);
@@ -382,7 +378,8 @@ static int
 h_identity_load(struct vault *v, const struct mkd_val *a, struct mls_writer *res)
 {
         _mls_secret_ struct mls_secret *pt = NULL, *priv = NULL;
-        struct mls_bytes pub = { 0 }, check = { 0 }, tpm_blob = { 0 };
+        _mls_cleanup_(mls_bytes_clear) struct mls_bytes pub = { 0 }, check = { 0 },
+                                                        tpm_blob = { 0 };
         const struct mls_suite *s;
         struct mls_reader r, sub;
         const uint8_t *md;
@@ -423,22 +420,16 @@ h_identity_load(struct vault *v, const struct mkd_val *a, struct mls_writer *res
         } else if (e == 0) {
                 e = mls_crypto_sig_pub_from_priv(s, priv, &check);
         }
-        if (e < 0) {
-                mls_bytes_clear(&tpm_blob);
+        if (e < 0)
                 return e == MLS_E_TPM ? e : MLS_E_BAD_STATE;
-        }
-        e = mls_bytes_copy(&pub, check.data, check.len);
-        mls_bytes_clear(&check);
-        MLS_TRY(e);
+        MLS_TRY(mls_bytes_copy(&pub, check.data, check.len));
         out[MKD_VLR_SUITE] = mkd_val_u(suite);
         out[MKD_VLR_PUB] = mkd_val_bytes(pub.data, pub.len);
         out[MKD_VLR_METADATA] = mkd_val_bytes(md, md_len);
         e = mkd_proto_encode(res, mkd_proto_vault_op(MKD_V_IDENTITY_LOAD)->result, out);
         if (e == 0)
                 e = vkey_add(v, a[MKD_VL_ID].p, a[MKD_VL_ID].len, s, tpm_blob.data ? NULL : &priv,
-                             &tpm_blob, &pub);
-        mls_bytes_clear(&tpm_blob);
-        mls_bytes_clear(&pub);
+                             &tpm_blob, &pub); /* takes both on success */
         return e;
 }
 
@@ -950,16 +941,15 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
          * (if any) stays open. */
         {
                 /* getrandom (libsodium's randombytes), fresh for every block */
-                const struct mls_entropy_source primary = { .fill = mls_rng_system()->fill,
-                                                            .ctx = mls_rng_system()->ctx };
-
-                r = mls_entropy_new(&primary, &v.entropy);
+                r = mls_entropy_new_system(&v.entropy);
                 if (r < 0) {
                         mkd_log_code(MKD_LOG_ERR, r, "entropy pool");
                         return r;
                 }
                 v.rng = mls_entropy_rng(v.entropy);
         }
+        /* From here on, every way out goes through out: (teardown). */
+        mkd_ipc_rbuf_init(&rb, 0, true);
         fd_list(before, MLS_ARRAY_SIZE(before), &nb);
         r = mkd_keystore_open(state_dirfd, tpm, v.rng, &v.key, &v.tpm, &v.ks);
         (void)close(state_dirfd);
@@ -969,8 +959,8 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
                  * refuse again, so tell the broker not to (main() exits
                  * MKD_EXIT_CONFIG for these codes; others are mapped). */
                 mkd_log_code(MKD_LOG_ERR, r, "storage key");
-                mls_entropy_free(v.entropy);
-                return r == MLS_E_NOMEM || r == MLS_E_IO ? r : MLS_E_BAD_STATE;
+                r = r == MLS_E_NOMEM || r == MLS_E_IO ? r : MLS_E_BAD_STATE;
+                goto out;
         }
 #ifdef HAVE_TPM
         if (v.tpm) {
@@ -1005,7 +995,8 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
                         mkd_log_code(MKD_LOG_ERR, r,
                                      "the rollback counter 0x%08x cannot be read (%s)",
                                      (unsigned)v.ks.nv_index, mkd_tpm_last_error(v.tpm));
-                        return r == MLS_E_NOT_FOUND ? MLS_E_ROLLBACK : r;
+                        r = r == MLS_E_NOT_FOUND ? MLS_E_ROLLBACK : r;
+                        goto out;
                 }
                 v.rb = true;
                 v.pending = v.tpm_value;
@@ -1014,12 +1005,11 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
         r = mkd_sandbox_enter_child(MKD_SANDBOX_VAULT, mode, keep, n_keep);
         if (r < 0) {
                 mkd_log_code(MKD_LOG_ERR, r, "cannot enter the sandbox");
-                return r;
+                goto out;
         }
         r = mls_gpool_new(&v.pool);
         if (r < 0)
-                return r;
-        mkd_ipc_rbuf_init(&rb, 0, true);
+                goto out;
         mkd_ipc_rbuf_set_pool(&rb, v.pool);
         for (;;) {
                 _mkd_ipc_frame_ struct mkd_ipc_frame f = { 0 };
@@ -1037,6 +1027,7 @@ mkd_vault_main(int engine_fd, int state_dirfd, enum mkd_seccomp_mode mode,
                 if (r < 0)
                         break;
         }
+out:
         mkd_ipc_rbuf_clear(&rb);
         mls_gpool_free(v.pool);
         if (v.rb)
