@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sodium.h>
 #ifdef MKD_TEST_OPS
 #include <unistd.h>
 #endif
@@ -31,24 +32,13 @@
 
 /* ---- small helpers ---- */
 
-static void
-hex(const uint8_t *p, size_t n, char *out)
-{
-        static const char h[] = "0123456789abcdef";
-
-        for (size_t i = 0; i < n; i++) {
-                out[2 * i] = h[p[i] >> 4];
-                out[2 * i + 1] = h[p[i] & 15];
-        }
-        out[2 * n] = '\0';
-}
 
 void
 b_path_identity(const uint8_t id[B_ID_LEN], char out[96])
 {
         char h[2 * B_ID_LEN + 1];
 
-        hex(id, B_ID_LEN, h);
+        sodium_bin2hex(h, sizeof(h), id, B_ID_LEN);
         snprintf(out, 96, MKD_PATH_IDENTITY "/%s", h);
 }
 
@@ -57,7 +47,7 @@ b_path_group(const uint8_t id[B_ID_LEN], char out[96])
 {
         char h[2 * B_ID_LEN + 1];
 
-        hex(id, B_ID_LEN, h);
+        sodium_bin2hex(h, sizeof(h), id, B_ID_LEN);
         snprintf(out, 96, MKD_PATH_GROUP "/%s", h);
 }
 
@@ -1775,7 +1765,8 @@ introspect(struct ctx *c, const char *path)
 
                         if (!vis)
                                 continue;
-                        hex(groups ? c->b->groups[i]->id : c->b->ids[i]->id, B_ID_LEN, h);
+                        sodium_bin2hex(h, sizeof(h),
+                                       groups ? c->b->groups[i]->id : c->b->ids[i]->id, B_ID_LEN);
                         snprintf(node, sizeof(node), "  <node name=\"%s\"/>\n", h);
                         sb_str(&s, node);
                 }

@@ -275,10 +275,7 @@ mkd_ipc_rbuf_set_pool(struct mkd_ipc_rbuf *rb, struct mls_gpool *pool)
 static void
 ahead_free(struct mkd_ipc_rbuf *rb)
 {
-        if (rb->secure)
-                sodium_free(rb->ahead); /* wipes */
-        else
-                free(rb->ahead);
+        body_free(rb->ahead, rb->secure, NULL, 0); /* sodium_free (wipes) or free */
         rb->ahead = NULL;
         rb->ahead_off = rb->ahead_len = 0;
         rb->drained = false;

@@ -35,13 +35,7 @@ struct mkd_store {
 static void
 hex_encode(const uint8_t *p, size_t n, char *out)
 {
-        static const char hex[] = "0123456789abcdef";
-
-        for (size_t i = 0; i < n; i++) {
-                out[2 * i] = hex[p[i] >> 4];
-                out[2 * i + 1] = hex[p[i] & 15];
-        }
-        out[2 * n] = '\0';
+        sodium_bin2hex(out, 2 * n + 1, p, n); /* out: 2n + 1 bytes */
 }
 
 static int
