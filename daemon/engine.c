@@ -95,8 +95,7 @@ struct eng_group {
         /* Sender reservation: the saved state resumes our own ratchets of
          * epoch res_epoch at generation res_until (see save_group). */
         uint64_t res_epoch;
-        uint64_t res_until;
-        bool res_valid;
+        uint64_t res_until; /* 0: nothing reserved */
         /* The automatic self-update's clock (ms, CLOCK_REALTIME; see
          * h_self_update): when this daemon saw the group enter epoch
          * since_epoch (its current one once saved), and its last
@@ -660,7 +659,7 @@ save_group_ex(struct engine *e, struct eng_group *g, bool reserve, struct eng_wr
         MLS_TRY(mls_group_own_generation(g->g, &next));
         if (reserve)
                 ahead = SEND_RESERVE;
-        else if (g->res_valid && g->res_epoch == epoch && g->res_until > next)
+        else if (g->res_epoch == epoch && g->res_until > next)
                 ahead = g->res_until - next < SEND_RESERVE ? (uint32_t)(g->res_until - next)
                                                            : SEND_RESERVE;
         /* A new epoch (or a new group): the self-update's clock starts. */
@@ -673,7 +672,6 @@ save_group_ex(struct engine *e, struct eng_group *g, bool reserve, struct eng_wr
         MLS_TRY(seal_object(e, MKD_OBJ_GROUP, g->id, ++g->version, &w, wl));
         g->res_epoch = epoch;
         g->res_until = next + ahead;
-        g->res_valid = true;
         return 0;
 }
 
@@ -1714,14 +1712,14 @@ h_encrypt(struct req *q)
                                   aad.len ? &aad : NULL, &msg));
         /* Durable before the reply only when generation gen was not
          * reserved by an earlier write (see SEND_RESERVE). */
-        reserved = g->res_valid && g->res_epoch == mls_group_epoch(g->g) && gen < g->res_until;
+        reserved = g->res_epoch == mls_group_epoch(g->g) && gen < g->res_until;
         r = reserved ? 0 : save_group_ex(q->e, g, true, q->wl);
         if (r == 0)
                 r = result_summary_bytes(q->op, g, msg.data, msg.len, q->res);
         /* A failed request drops its writes: forget a reservation that
          * was not stored. */
         if (r < 0 && !reserved)
-                g->res_valid = false;
+                g->res_until = 0;
         mls_bytes_clear(&msg);
         return r;
 }
